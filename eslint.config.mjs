@@ -1,0 +1,28 @@
+import js from "@eslint/js"
+import tseslint from "typescript-eslint"
+
+export default tseslint.config(
+  { ignores: ["**/dist/**", "**/build/**", "**/node_modules/**", "**/*.d.ts"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ["**/*.ts", "**/*.mts"],
+    rules: {
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-namespace": "off",
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports", disallowTypeAnnotations: false }],
+      "no-constant-condition": ["error", { checkLoops: false }],
+      "require-yield": "off",
+      "no-console": "off"
+    }
+  },
+  {
+    files: ["packages/core/src/**/*.ts"],
+    rules: {
+      "no-console": "error",
+      "no-restricted-globals": ["error", { name: "fetch", message: "core talks HTTP through HttpClient" }, { name: "setTimeout", message: "use Effect.sleep / Schedule" }, { name: "setInterval", message: "use Schedule" }],
+      "no-restricted-properties": ["error", { object: "Date", property: "now", message: "use Clock" }]
+    }
+  }
+)

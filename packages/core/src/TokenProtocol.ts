@@ -1,0 +1,268 @@
+/**
+ * The wire side of authentication, kept apart from the cache: "issue a token" and, optionally,
+ * "refresh a token". `HosecloudAuth` drives any protocol with the same single flight, retries and
+ * refresh schedule; the v3 endpoint is the default one, and other endpoints plug in here.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as AccessToken from "./AccessToken.js"
+import { V3Envelope, V3TokenData } from "./AccessToken.js"
+import * as AuthError from "./AuthError.js"
+import * as Http from "./internal/http.js"
+
+/**
+ * How to get tokens from a Hosecloud endpoint. Implementations report every failure as an `AuthError`
+ * and never retry: retries, time-outs and single flight belong to `HosecloudAuth`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenProtocol {
+  /** A short name for spans and logs, e.g. `"v3"`. */
+  readonly name: string
+  /** Get a new token with the credentials. */
+  readonly issue: Effect.Effect<AccessToken.IssuedToken, AuthError.AuthError>
+  /**
+   * Exchange a still valid token for a new one, when the endpoint offers it. When it fails,
+   * `HosecloudAuth` falls back to `issue`.
+   */
+  readonly refresh: Option.Option<
+    (current: AccessToken.AccessToken) => Effect.Effect<AccessToken.IssuedToken, AuthError.AuthError>
+  >
+}
+
+/**
+ * The default token host.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultBaseUrl = "https://open.hosecloud.com"
+
+/**
+ * The v3 getAccessToken path.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const v3Path = "/auth/openApi/v3/getAccessToken"
+
+/**
+ * Bodies larger than this are not read: a token answer is well under 4 KiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxBodyBytes = 64 * 1024
+
+/**
+ * Options of the v3 protocol.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface V3Options {
+  readonly appKey: string
+  readonly appSecurity: Redacted.Redacted<string>
+  /** Default `https://open.hosecloud.com`. */
+  readonly baseUrl?: string | undefined
+  /** Default 64 KiB. */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/**
+ * `POST {baseUrl}/auth/openApi/v3/getAccessToken` with `{ appKey, appSecurity }`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const v3 = (options: V3Options): Effect.Effect<TokenProtocol, never, HttpClient.HttpClient> =>
+  Effect.map(HttpClient.HttpClient, (client) => {
+    const url = joinUrl(options.baseUrl ?? defaultBaseUrl, v3Path)
+    const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
+    const issue = Effect.suspend(() =>
+      client.execute(
+        HttpClientRequest.post(url).pipe(
+          HttpClientRequest.acceptJson,
+          // the secret is unwrapped here, at the last moment, onto the wire only
+          HttpClientRequest.bodyUnsafeJson({
+            appKey: options.appKey,
+            appSecurity: Redacted.value(options.appSecurity)
+          })
+        )
+      )
+    ).pipe(
+      Effect.scoped,
+      Effect.catchAll((error) => Effect.fail(transportError(error))),
+      Effect.flatMap((response) => readAnswer(response, maxBodyBytes)),
+      Effect.flatMap(({ body, response, status }) => decodeV3(status, body, serverTime(response)))
+    )
+    return { name: "v3", issue, refresh: Option.none() }
+  })
+
+/**
+ * A transport failure of any protocol as a `SystemError` with a cause that holds no secret.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const transportError = (error: HttpClientError.HttpClientError): AuthError.SystemError =>
+  AuthError.systemError({
+    reason: error._tag === "RequestError" ? "Transport" : "Decode",
+    description: error._tag === "RequestError" ? "the request did not reach Hosecloud" : "the answer could not be read",
+    cause: Http.safeHttpCause(error)
+  })
+
+/**
+ * Reads an answer's status and body (at most `maxBodyBytes`) as text; a body too large or unreadable
+ * is a `SystemError`.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const readAnswer = (
+  response: HttpClientResponse.HttpClientResponse,
+  maxBodyBytes: number
+): Effect.Effect<
+  { readonly status: number; readonly body: string; readonly response: HttpClientResponse.HttpClientResponse },
+  AuthError.SystemError
+> =>
+  Http.readTextCapped(response, maxBodyBytes).pipe(
+    Effect.map((body) => ({ status: response.status, body, response })),
+    Effect.catchAll((error) =>
+      Effect.fail(
+        error._tag === "BodyTooLarge"
+          ? AuthError.systemError({
+            reason: "Decode",
+            status: response.status,
+            description: `the answer was larger than ${error.limit} bytes`
+          })
+          : transportError(error)
+      )
+    )
+  )
+
+/**
+ * The server clock from a response's `Date` header, when it has a valid one.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const serverTime = (response: HttpClientResponse.HttpClientResponse): Option.Option<number> => {
+  const date = response.headers["date"]
+  if (date === undefined) return Option.none()
+  const millis = Date.parse(date)
+  return Number.isFinite(millis) ? Option.some(millis) : Option.none()
+}
+
+const decodeEnvelope = Schema.decodeUnknownEither(V3Envelope)
+const decodeData = Schema.decodeUnknownEither(V3TokenData)
+
+/**
+ * Interprets a v3 getAccessToken answer: `code "200"` is a token, `"403"` is `InvalidKey`, anything
+ * else (including HTTP errors and bodies of any other shape) is a `SystemError`.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeV3 = (
+  status: number,
+  body: string,
+  serverTime: Option.Option<number> = Option.none()
+): Either.Either<AccessToken.IssuedToken, AuthError.AuthError> => {
+  const json = parseJson(body)
+  const envelope = Either.isRight(json) ? decodeEnvelope(json.right) : undefined
+  if (status < 200 || status >= 300) {
+    const known = envelope !== undefined && Either.isRight(envelope) ? envelope.right : undefined
+    return Either.left(AuthError.systemError({
+      reason: "Upstream",
+      status,
+      code: known?.code,
+      msg: known?.msg,
+      traceId: known?.traceId,
+      description: `the token endpoint answered HTTP ${status}`
+    }))
+  }
+  if (Either.isLeft(json)) {
+    return Either.left(AuthError.systemError({
+      reason: "Decode",
+      status,
+      description: `the answer was not JSON (${describeBody(body)})`
+    }))
+  }
+  if (envelope === undefined || Either.isLeft(envelope)) {
+    return Either.left(AuthError.systemError({
+      reason: "Decode",
+      status,
+      description: `the answer was not a { code, msg, data } envelope (${
+        envelope === undefined ? "" : issuePaths(envelope.left)
+      })`
+    }))
+  }
+  const { code, data, msg, traceId } = envelope.right
+  switch (code) {
+    case "200": {
+      const decoded = decodeData(data)
+      if (Either.isLeft(decoded)) {
+        return Either.left(AuthError.systemError({
+          reason: "Decode",
+          status,
+          code,
+          msg,
+          traceId,
+          description: `the token data was not of the documented shape (${issuePaths(decoded.left)})`
+        }))
+      }
+      return Either.right({ ...decoded.right, serverTime })
+    }
+    case "403":
+      return Either.left(new AuthError.InvalidKey({ code, msg: msg ?? "" }))
+    default:
+      return Either.left(AuthError.systemError({
+        reason: "Upstream",
+        status,
+        code,
+        msg,
+        traceId,
+        description: `the token endpoint answered code ${code}${msg === undefined ? "" : ` (${msg})`}`
+      }))
+  }
+}
+
+const parseJson = (body: string): Either.Either<unknown, unknown> => Either.try(() => JSON.parse(body) as unknown)
+
+/**
+ * Where a body failed to decode, without the values: a partly valid body can hold a token.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const issuePaths = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue._tag}`)
+    .join("; ")
+
+const describeBody = (body: string): string => {
+  const trimmed = body.trimStart()
+  if (trimmed.length === 0) return "empty body"
+  if (trimmed.startsWith("<")) return `HTML or XML, ${body.length} characters`
+  return `${body.length} characters`
+}
+
+/**
+ * Joins a base URL and a path with exactly one slash between them.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const joinUrl = (base: string, path: string): string => `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`

@@ -1,0 +1,31 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * The access token and the v3 wire shapes.
+ *
+ * @since 0.1.0
+ */
+export * as AccessToken from "./AccessToken.js"
+
+/**
+ * `InvalidKey`, `SystemError` and their union `AuthError`.
+ *
+ * @since 0.1.0
+ */
+export * as AuthError from "./AuthError.js"
+
+/**
+ * The authentication service and its layers.
+ *
+ * @since 0.1.0
+ */
+export * as HosecloudAuth from "./HosecloudAuth.js"
+
+/**
+ * The wire side of authentication: the v3 endpoint and the interface other endpoints implement.
+ *
+ * @since 0.1.0
+ */
+export * as TokenProtocol from "./TokenProtocol.js"
