@@ -64,6 +64,20 @@ export interface Service {
 export class HosecloudAuth extends Context.Tag("@effect-hosecloud/core/HosecloudAuth")<HosecloudAuth, Service>() {}
 
 /**
+ * The library's metrics: `requests` and `failures` (tagged `hosecloud.protocol`, and `tag` for failures)
+ * are counters, `refreshes` counts tokens replaced before expiry, `secondsToExpiry` is a gauge.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const metrics = {
+  requests: TokenCache.requests,
+  failures: TokenCache.failures,
+  refreshes: TokenCache.refreshes,
+  secondsToExpiry: TokenCache.secondsToExpiry
+} as const
+
+/**
  * How the cache behaves, whatever the endpoint.
  *
  * @since 0.1.0

@@ -7,8 +7,6 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -21,6 +19,7 @@ import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
 import type * as AccessToken from "./AccessToken.js"
+import * as MemoryHttp from "./internal/memoryHttp.js"
 
 /**
  * Credentials the simulator accepts.
@@ -147,6 +146,8 @@ export interface Options {
   readonly location?: string | undefined
   /** The header that names a sub-tenant for platform tokens. Default `corpId`. */
   readonly tenantHeader?: string | undefined
+  /** Whether answers carry a `Date` header (the server's clock). Default `true`. */
+  readonly sendDate?: boolean | undefined
 }
 
 /**
@@ -237,6 +238,8 @@ const normalize = (c: Credentials): Registered => ({
 export const make = (options: Options = {}): Effect.Effect<Simulator> =>
   Effect.gen(function*() {
     const tenantHeader = (options.tenantHeader ?? "corpId").toLowerCase()
+    const dateHeader = (now: number): Record<string, string> =>
+      options.sendDate === false ? {} : { date: new Date(now).toUTCString() }
     const state = yield* Ref.make<State>({
       credentials: new Map((options.credentials ?? demoCredentials).map((c) => [c.appKey, normalize(c)])),
       lifetime: Duration.toMillis(options.tokenLifetime ?? "2 hours"),
@@ -284,12 +287,12 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
       Effect.map(serverNow, (now) =>
         HttpServerResponse.unsafeJson(body, {
           status,
-          headers: { date: new Date(now).toUTCString() }
+          headers: dateHeader(now)
         }))
 
     const respondText = (body: string, status: number, contentType = "text/html") =>
       Effect.map(serverNow, (now) =>
-        HttpServerResponse.text(body, { status, contentType, headers: { date: new Date(now).toUTCString() } }))
+        HttpServerResponse.text(body, { status, contentType, headers: dateHeader(now) }))
 
     const traceId = Effect.map(
       Effect.all(Array.from({ length: 4 }, () => Random.nextIntBetween(0, 0x10000 * 0x10000))),
@@ -575,46 +578,29 @@ const makeJwt = (claims: Record<string, unknown>): string =>
 
 /**
  * Serves an `HttpApp` as an `HttpClient`, in memory: every request, whatever its host, is answered by
- * the app in the caller's fiber (so `TestClock` and interruption apply to it).
+ * the app in the caller's fiber, with no socket and no Promise, so `TestClock` and interruption apply
+ * to the whole exchange.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const clientFor = (app: HttpApp.Default): HttpClient.HttpClient =>
-  HttpClient.make((request, url, signal) =>
-    Effect.gen(function*() {
-      const body = bodyOf(request)
-      const webRequest = new Request(url.toString(), {
-        method: request.method,
-        headers: request.headers,
-        signal,
-        ...(body === undefined ? {} : { body })
-      })
-      const response = yield* app.pipe(
-        Effect.provideService(HttpServerRequest.HttpServerRequest, HttpServerRequest.fromWeb(webRequest))
-      )
-      return HttpClientResponse.fromWeb(request, HttpServerResponse.toWeb(response))
-    }).pipe(
+  HttpClient.make((request, url) =>
+    app.pipe(
+      Effect.provideService(HttpServerRequest.HttpServerRequest, MemoryHttp.toServerRequest(request, url)),
+      Effect.map((response) => MemoryHttp.toClientResponse(request, response)),
       Effect.catchAllDefect((defect) =>
         Effect.fail(
-          new HttpClientError.RequestError({ request, reason: "Transport", cause: defect, description: "simulator" })
+          new HttpClientError.RequestError({
+            request,
+            reason: "Transport",
+            cause: defect,
+            description: "the simulator failed"
+          })
         )
       )
     )
   )
-
-const bodyOf = (request: HttpClientRequest.HttpClientRequest): BodyInit | undefined => {
-  switch (request.body._tag) {
-    case "Uint8Array":
-      return request.body.body as Uint8Array<ArrayBuffer>
-    case "Raw":
-      return typeof request.body.body === "string" || request.body.body instanceof Uint8Array
-        ? request.body.body as string | Uint8Array<ArrayBuffer>
-        : undefined
-    default:
-      return undefined
-  }
-}
 
 /**
  * A simulator in the context.

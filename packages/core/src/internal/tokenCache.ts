@@ -93,19 +93,23 @@ interface State {
   readonly cooldown: Cooldown | undefined
 }
 
-const requests = Metric.counter("hosecloud_token_requests_total", {
+/** @internal */
+export const requests = Metric.counter("hosecloud_token_requests_total", {
   description: "Token requests sent to Hosecloud",
   incremental: true
 })
-const failures = Metric.counter("hosecloud_token_failures_total", {
+/** @internal */
+export const failures = Metric.counter("hosecloud_token_failures_total", {
   description: "Token requests that failed, by error tag",
   incremental: true
 })
-const refreshes = Metric.counter("hosecloud_token_refreshes_total", {
+/** @internal */
+export const refreshes = Metric.counter("hosecloud_token_refreshes_total", {
   description: "Tokens replaced before they expired",
   incremental: true
 })
-const secondsToExpiry = Metric.gauge("hosecloud_token_seconds_to_expiry", {
+/** @internal */
+export const secondsToExpiry = Metric.gauge("hosecloud_token_seconds_to_expiry", {
   description: "Seconds left on the current token when it was last looked at by the refresher"
 })
 
@@ -238,7 +242,8 @@ export const make = (
           if (!flight.urgent && served !== undefined) {
             background ??= { state: options.retry.initial }
             const next = yield* nextDelay(options.retry, background, now, error)
-            delay = next === undefined ? undefined : Math.min(next, served.expiresAt - now)
+            // never past the served token's expiry; rounding up wakes at or after it, never just before
+            delay = next === undefined ? undefined : Math.ceil(Math.min(next, served.expiresAt - now))
           } else {
             waiting ??= { state: options.waitRetry.initial }
             delay = yield* nextDelay(options.waitRetry, waiting, now, error)
@@ -279,7 +284,8 @@ export const make = (
           urgent
         }
         update((state) => ({ ...state, flight }))
-        return Effect.as(Effect.forkIn(runFlight(flight), scope), flight)
+        // the flight is forked from an uninterruptible region, but must itself stay interruptible
+        return Effect.as(Effect.forkIn(Effect.interruptible(runFlight(flight)), scope), flight)
       }))
 
     const hurry = (flight: Flight): void => {
@@ -369,7 +375,7 @@ const nextDelay = (
   Effect.map(schedule.step(now, error, driver.state), ([state, _, decision]) => {
     driver.state = state
     if (ScheduleDecision.isDone(decision)) return undefined
-    return Math.max(0, Intervals.start(decision.intervals) - now)
+    return Math.max(0, Math.ceil(Intervals.start(decision.intervals) - now))
   })
 
 const sleepUntil = (at: number): Effect.Effect<void> =>

@@ -1,0 +1,113 @@
+/**
+ * An HTTP exchange with no socket and no Promise: the request body is handed to the app as it is,
+ * and the app's response is read back synchronously. Staying inside Effect end to end is what lets
+ * `TestClock` drive a whole exchange (a body read through a Promise would escape the test clock).
+ *
+ * @internal
+ */
+import type * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+const requestBytes = (request: HttpClientRequest.HttpClientRequest): Uint8Array => {
+  const body = request.body
+  if (body._tag === "Uint8Array") return body.body
+  if (body._tag === "Raw") {
+    if (typeof body.body === "string") return encoder.encode(body.body)
+    if (body.body instanceof Uint8Array) return body.body
+  }
+  return new Uint8Array(0)
+}
+
+/** The server's view of a client request, with the body already in memory. @internal */
+export const toServerRequest = (
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL
+): HttpServerRequest.HttpServerRequest => {
+  const base = HttpServerRequest.fromWeb(new Request(url.toString(), { method: request.method, headers: request.headers }))
+  const bytes = requestBytes(request)
+  const text = decoder.decode(bytes)
+  const own = (value: unknown) => ({ value, enumerable: false })
+  return Object.create(base, {
+    text: own(Effect.succeed(text)),
+    arrayBuffer: own(Effect.succeed(bytes.slice().buffer)),
+    stream: own(Stream.succeed(bytes)),
+    json: own(Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: (cause) =>
+        new HttpServerError.RequestError({ request: base, reason: "Decode", cause, description: "invalid JSON" })
+    })),
+    urlParamsBody: own(Effect.succeed(UrlParams.fromInput(new URLSearchParams(text))))
+  }) as HttpServerRequest.HttpServerRequest
+}
+
+const responseBytes = (response: HttpServerResponse.HttpServerResponse): Uint8Array => {
+  const body = response.body
+  if (body._tag === "Uint8Array") return body.body
+  if (body._tag === "Raw") {
+    if (typeof body.body === "string") return encoder.encode(body.body)
+    if (body.body instanceof Uint8Array) return body.body
+  }
+  return new Uint8Array(0)
+}
+
+class MemoryResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly headers: Headers.Headers
+  readonly status: number
+  readonly remoteAddress = Option.none<string>()
+  readonly cookies: Cookies.Cookies
+  readonly text: Effect.Effect<string>
+  readonly arrayBuffer: Effect.Effect<ArrayBuffer>
+  readonly stream: Stream.Stream<Uint8Array>
+  readonly json: Effect.Effect<unknown, HttpClientError.ResponseError>
+  readonly urlParamsBody: Effect.Effect<UrlParams.UrlParams>
+  readonly formData: Effect.Effect<FormData, HttpClientError.ResponseError>
+
+  constructor(readonly request: HttpClientRequest.HttpClientRequest, response: HttpServerResponse.HttpServerResponse) {
+    super()
+    const bytes = responseBytes(response)
+    const text = decoder.decode(bytes)
+    const contentType = response.body._tag === "Empty" ? undefined : response.body.contentType
+    this.headers = contentType === undefined ? response.headers : Headers.set(response.headers, "content-type", contentType)
+    this.status = response.status
+    this.cookies = response.cookies
+    this.text = Effect.succeed(text)
+    this.arrayBuffer = Effect.succeed(bytes.slice().buffer)
+    this.stream = bytes.byteLength === 0 ? Stream.empty : Stream.succeed(bytes)
+    this.json = Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: (cause) =>
+        new HttpClientError.ResponseError({ request, response: this, reason: "Decode", cause, description: "invalid JSON" })
+    })
+    this.urlParamsBody = Effect.succeed(UrlParams.fromInput(new URLSearchParams(text)))
+    this.formData = Effect.fail(
+      new HttpClientError.ResponseError({ request, response: this, reason: "Decode", description: "no form data in memory" })
+    )
+  }
+
+  toJSON(): unknown {
+    return { _id: "@effect/platform/HttpClientResponse", request: this.request.toJSON(), status: this.status }
+  }
+}
+
+/** A client response holding what the app answered. @internal */
+export const toClientResponse = (
+  request: HttpClientRequest.HttpClientRequest,
+  response: HttpServerResponse.HttpServerResponse
+): HttpClientResponse.HttpClientResponse => new MemoryResponse(request, response)
