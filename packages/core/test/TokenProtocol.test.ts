@@ -1,0 +1,109 @@
+import { AuthError, TokenProtocol } from "@effect-hosecloud/core"
+import { assert, describe, it } from "@effect/vitest"
+import { Either, FastCheck as fc, Option, Redacted } from "effect"
+import { readFileSync } from "node:fs"
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8")
+
+describe("decodeV3", () => {
+  it("decodes the success fixture into an issued token", () => {
+    const result = TokenProtocol.decodeV3(200, fixture("v3-success.json"))
+    assert.isTrue(Either.isRight(result))
+    if (Either.isRight(result)) {
+      const token = result.right
+      assert.strictEqual(token.corpId, "1NUaicKTEw0000")
+      assert.strictEqual(token.scope, "tenant")
+      assert.strictEqual(token.expiresTime, 1678802231576)
+      assert.isTrue(Redacted.value(token.accessToken).startsWith("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9."))
+      assert.strictEqual(Redacted.value(token.refreshToken), "Z98ZLuCRK2NWAWqxYVn8h4wzg8Aj7sLA2PlmMrGwLsYnBQyjZHjM89EVmoAT")
+      assert.isTrue(Option.isNone(token.serverTime))
+      // the JWT's exp is expiresTime in seconds, as the docs say
+      const payload = JSON.parse(
+        Buffer.from(Redacted.value(token.accessToken).split(".")[1], "base64url").toString()
+      ) as { exp: number }
+      assert.strictEqual(payload.exp, Math.floor(token.expiresTime / 1000))
+    }
+  })
+
+  it("decodes the invalid-key fixture into InvalidKey", () => {
+    const result = TokenProtocol.decodeV3(200, fixture("v3-invalid-key.json"))
+    assert.deepStrictEqual(result, Either.left(new AuthError.InvalidKey({ code: "403", msg: "密钥无效" })))
+  })
+
+  it("decodes the system-error fixture into SystemError with its traceId", () => {
+    const result = TokenProtocol.decodeV3(200, fixture("v3-system-error.json"))
+    assert.isTrue(Either.isLeft(result))
+    if (Either.isLeft(result) && result.left._tag === "SystemError") {
+      assert.deepStrictEqual(result.left.traceId, Option.some("03ccfaa793524e4ea9dc568090267bca"))
+      assert.deepStrictEqual(result.left.code, Option.some("500"))
+      assert.deepStrictEqual(result.left.msg, Option.some("system error"))
+      assert.strictEqual(result.left.reason, "Upstream")
+      assert.include(result.left.message, "03ccfaa793524e4ea9dc568090267bca")
+    } else {
+      assert.fail("expected a SystemError")
+    }
+  })
+
+  it("keeps a traceId sent with an HTTP error status", () => {
+    const result = TokenProtocol.decodeV3(503, fixture("v3-system-error.json"))
+    assert.isTrue(Either.isLeft(result) && result.left._tag === "SystemError" &&
+      Option.getOrNull(result.left.traceId) === "03ccfaa793524e4ea9dc568090267bca" &&
+      Option.getOrNull(result.left.status) === 503)
+  })
+
+  const malformed: ReadonlyArray<[string, string]> = [
+    ["empty", ""],
+    ["HTML", "<html><body>502 Bad Gateway</body></html>"],
+    ["a number", "42"],
+    ["null", "null"],
+    ["no code", "{\"msg\":\"x\"}"],
+    ["numeric code", "{\"code\":200,\"data\":{}}"],
+    ["200 with empty data", "{\"code\":\"200\",\"msg\":\"操作成功\",\"data\":\"\"}"],
+    ["200 with a bad scope", fixture("v3-success.json").replace("\"tenant\"", "\"galaxy\"")],
+    ["200 with a string expiry", fixture("v3-success.json").replace("1678802231576", "\"soon\"")],
+    ["unknown code", "{\"code\":\"418\",\"msg\":\"teapot\",\"data\":null}"]
+  ]
+  for (const [name, body] of malformed) {
+    it(`a body that is ${name} is a SystemError with no traceId`, () => {
+      const result = TokenProtocol.decodeV3(200, body)
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isLeft(result)) {
+        assert.strictEqual(result.left._tag, "SystemError")
+        if (result.left._tag === "SystemError") assert.isTrue(Option.isNone(result.left.traceId))
+      }
+    })
+  }
+
+  it("a decode error never quotes the body's values", () => {
+    const body = "{\"code\":\"200\",\"data\":{\"corpId\":\"c\",\"accessToken\":\"LEAKED-TOKEN\",\"refreshToken\":\"LEAKED-REFRESH\"}}"
+    const result = TokenProtocol.decodeV3(200, body)
+    assert.isTrue(Either.isLeft(result))
+    if (Either.isLeft(result)) {
+      const shown = `${result.left.message} ${JSON.stringify(result.left)} ${String(result.left)}`
+      assert.notInclude(shown, "LEAKED")
+      assert.include(shown, "expiresTime")
+    }
+  })
+
+  it("property: any JSON value, any text, any status is a token or an AuthError, never a defect", () => {
+    const bodies = fc.oneof(
+      fc.json(),
+      fc.string(),
+      fc.jsonValue().map((data) => JSON.stringify({ code: "200", msg: "操作成功", data })),
+      fc.record({
+        code: fc.oneof(fc.constantFrom("200", "403", "500"), fc.string()),
+        msg: fc.option(fc.string(), { nil: undefined }),
+        data: fc.jsonValue(),
+        traceId: fc.option(fc.string(), { nil: undefined })
+      }).map((r) => JSON.stringify(r))
+    )
+    fc.assert(
+      fc.property(fc.constantFrom(200, 200, 200, 403, 500, 502), bodies, (status, body) => {
+        const result = TokenProtocol.decodeV3(status, body)
+        if (Either.isLeft(result)) return AuthError.isAuthError(result.left)
+        return status === 200 && typeof result.right.corpId === "string" && Number.isFinite(result.right.expiresTime)
+      }),
+      { numRuns: 2000 }
+    )
+  })
+})
