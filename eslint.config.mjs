@@ -18,6 +18,12 @@ export default tseslint.config(
     }
   },
   {
+    files: ["**/*.mjs", "scripts/**"],
+    languageOptions: {
+      globals: { console: "readonly", process: "readonly", URL: "readonly", Buffer: "readonly" }
+    }
+  },
+  {
     files: ["packages/core/src/**/*.ts"],
     rules: {
       "no-console": "error",
