@@ -140,8 +140,11 @@ export interface Options {
   readonly credentials?: ReadonlyArray<Credentials> | undefined
   /** Default 2 hours. */
   readonly tokenLifetime?: Duration.DurationInput | undefined
-  /** How far the server's clock is ahead of the local one (negative: behind). Default 0. */
-  readonly skew?: Duration.DurationInput | undefined
+  /**
+   * How far the server's clock is ahead of the local one: a signed number of milliseconds (negative:
+   * behind), or a duration ahead. Default 0.
+   */
+  readonly skew?: number | Duration.DurationInput | undefined
   /** The answer of `/api/openapi/v2/location`. Default `https://app.ekuaibao.com/`. */
   readonly location?: string | undefined
   /** The header that names a sub-tenant for platform tokens. Default `corpId`. */
@@ -172,7 +175,8 @@ export interface Simulator {
   readonly app: HttpApp.Default
   readonly register: (credentials: Credentials) => Effect.Effect<void>
   readonly setTokenLifetime: (lifetime: Duration.DurationInput) => Effect.Effect<void>
-  readonly setSkew: (skew: Duration.DurationInput) => Effect.Effect<void>
+  /** A signed number of milliseconds (negative: the server is behind), or a duration ahead. */
+  readonly setSkew: (skew: number | Duration.DurationInput) => Effect.Effect<void>
   readonly setLocation: (url: string) => Effect.Effect<void>
   /** Queues faults for the next requests to `target`, one request each, in order. */
   readonly script: (target: Target, ...faults: ReadonlyArray<Fault>) => Effect.Effect<void>
@@ -243,7 +247,7 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
     const state = yield* Ref.make<State>({
       credentials: new Map((options.credentials ?? demoCredentials).map((c) => [c.appKey, normalize(c)])),
       lifetime: Duration.toMillis(options.tokenLifetime ?? "2 hours"),
-      skew: Duration.toMillis(options.skew ?? 0),
+      skew: signedMillis(options.skew ?? 0),
       location: options.location ?? "https://app.ekuaibao.com/",
       faults: { token: [], business: [] },
       tokens: new Map(),
@@ -541,7 +545,7 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
           credentials: new Map(s.credentials).set(credentials.appKey, normalize(credentials))
         })),
       setTokenLifetime: (lifetime) => Ref.update(state, (s) => ({ ...s, lifetime: Duration.toMillis(lifetime) })),
-      setSkew: (skew) => Ref.update(state, (s) => ({ ...s, skew: Duration.toMillis(skew) })),
+      setSkew: (skew) => Ref.update(state, (s) => ({ ...s, skew: signedMillis(skew) })),
       setLocation: (url) => Ref.update(state, (s) => ({ ...s, location: url })),
       script: (target, ...faults) =>
         Ref.update(state, (s) => ({ ...s, faults: { ...s.faults, [target]: [...s.faults[target], ...faults] } })),
@@ -556,6 +560,9 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
       resetCounts: Ref.update(state, (s) => ({ ...s, counts: { received: {}, outcomes: {} } }))
     } satisfies Simulator
   })
+
+const signedMillis = (input: number | Duration.DurationInput): number =>
+  typeof input === "number" ? input : Duration.toMillis(input)
 
 const legacyValue = (issued: Issued) => ({
   accessToken: issued.accessToken,

@@ -10,6 +10,13 @@
 export * as AccessToken from "./AccessToken.js"
 
 /**
+ * Errors of the business APIs: `ApiError` and `Unauthorized`.
+ *
+ * @since 0.1.0
+ */
+export * as ApiError from "./ApiError.js"
+
+/**
  * `InvalidKey`, `SystemError` and their union `AuthError`.
  *
  * @since 0.1.0
@@ -22,6 +29,13 @@ export * as AuthError from "./AuthError.js"
  * @since 0.1.0
  */
 export * as HosecloudAuth from "./HosecloudAuth.js"
+
+/**
+ * An `HttpClient` for the business APIs that attaches the token and recovers from a refused one.
+ *
+ * @since 0.1.0
+ */
+export * as HosecloudClient from "./HosecloudClient.js"
 
 /**
  * The wire side of authentication: the v3 endpoint and the interface other endpoints implement.

@@ -346,15 +346,22 @@ describe("7. clock skew", () => {
   for (const skew of ["10 minutes", "-10 minutes"] as const) {
     it.scoped(`server ${skew} off: tokens are neither expired at birth nor served after expiry`, () =>
       Effect.gen(function*() {
-        const { auth, sim } = yield* setup({}, { skew: Duration.millis(skew.startsWith("-") ? -600_000 : 600_000) })
+        const { auth, sim } = yield* setup({}, { skew: skew.startsWith("-") ? -600_000 : 600_000 })
         const token = yield* auth.token
         const left = token.millisLeft(yield* now)
         assert.isAtMost(left, millis("2 hours"))
         assert.isAtLeast(left, millis("2 hours") - 2000)
         // the server's own expiry, in local time
         const issued = (yield* sim.issued)[0]
-        const serverExpiryLocal = issued.expiresTime - (skew.startsWith("-") ? -600_000 : 600_000)
-        assert.isAtMost(expiresAt(token), serverExpiryLocal)
+        const offset = skew.startsWith("-") ? -600_000 : 600_000
+        assert.strictEqual(issued.expiresTime, offset + millis("2 hours"))
+        assert.isAtMost(expiresAt(token), issued.expiresTime - offset)
+        // with every refresh failing, it is served until just before the server's expiry, and not after it
+        yield* sim.script("token", ...systemErrors(1000))
+        yield* advanceTo(issued.expiresTime - offset - 1001)
+        assert.strictEqual(yield* auth.token, token)
+        yield* advanceTo(issued.expiresTime - offset)
+        assert.isTrue(Option.isNone(yield* auth.current))
       }))
   }
 

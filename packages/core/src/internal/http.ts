@@ -48,22 +48,22 @@ export const readTextCapped = (
  *
  * @internal
  */
-export const safeHttpCause = (error: HttpClientError.HttpClientError): Error => {
+export const safeHttpCause = (error: HttpClientError.HttpClientError, secrets: ReadonlyArray<string> = []): Error => {
   const url = safeUrl(error.request.url)
   const description = error.description ?? error.reason
-  const safe = new Error(scrub(`${error._tag} ${error.reason}: ${description} (${error.request.method} ${url})`))
+  const safe = new Error(scrub(`${error._tag} ${error.reason}: ${description} (${error.request.method} ${url})`, secrets))
   safe.name = `HttpClientError.${error._tag}`
   const inner = error.cause
   if (inner instanceof Error && !hasRequest(inner)) {
-    Object.defineProperty(safe, "cause", { value: describeError(inner), enumerable: false })
+    Object.defineProperty(safe, "cause", { value: describeError(inner, secrets), enumerable: false })
   }
   return safe
 }
 
 const hasRequest = (u: unknown): boolean => typeof u === "object" && u !== null && "request" in u
 
-const describeError = (error: Error): Error => {
-  const copy = new Error(scrub(error.message))
+const describeError = (error: Error, secrets: ReadonlyArray<string>): Error => {
+  const copy = new Error(scrub(error.message, secrets))
   copy.name = error.name
   const code = (error as { code?: unknown }).code
   if (typeof code === "string") (copy as { code?: string }).code = code
@@ -78,5 +78,15 @@ export const safeUrl = (url: string): string => {
 
 const secretParam = /((?:access|refresh)Token|appSecurity)(["']?\s*[=:]\s*["']?)[^&\s"',}]+/gi
 
-/** Masks anything in a text that looks like a token or secret parameter. @internal */
-export const scrub = (text: string): string => text.replace(secretParam, "$1$2<redacted>")
+/** Masks the given secrets, and anything that looks like a token or secret parameter, in a text. @internal */
+export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string => {
+  let out = text
+  for (const secret of secrets) {
+    if (secret.length > 0) {
+      out = out.split(secret).join("<redacted>")
+      const encoded = encodeURIComponent(secret)
+      if (encoded !== secret) out = out.split(encoded).join("<redacted>")
+    }
+  }
+  return out.replace(secretParam, "$1$2<redacted>")
+}
