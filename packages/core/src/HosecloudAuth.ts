@@ -287,7 +287,13 @@ export const validateBaseUrl = (url: string): Effect.Effect<string, Cause.Illega
     onRight: Effect.succeed
   })
 
-const checkBaseUrl = (url: string): Either.Either<string, string> => {
+/**
+ * Checks a base URL without effects: `Right(url)`, or `Left` with the reason in words.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checkBaseUrl = (url: string): Either.Either<string, string> => {
   let parsed: URL
   try {
     parsed = new URL(url)

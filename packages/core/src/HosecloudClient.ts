@@ -72,8 +72,11 @@ export type TokenPlacement =
  * @category models
  */
 export interface Options {
-  /** The edition host. Default `https://app.ekuaibao.com` (the standalone edition). */
-  readonly baseUrl?: string | undefined
+  /**
+   * The edition host. Default `https://app.ekuaibao.com` (the standalone edition). An effect is read
+   * for every request, for a host that can change (see the adapters' host discovery).
+   */
+  readonly baseUrl?: string | Effect.Effect<string> | undefined
   /** Default `{ in: "query", name: "accessToken" }`. */
   readonly token?: TokenPlacement | undefined
   /**
@@ -143,8 +146,9 @@ export const make = (
   Effect.gen(function*() {
     const auth = yield* HosecloudAuth.HosecloudAuth
     const http = yield* HttpClient.HttpClient
-    const baseUrl = (yield* Effect.orDie(HosecloudAuth.validateBaseUrl(options.baseUrl ?? defaultBaseUrl)))
-      .replace(/\/+$/, "")
+    const baseUrl: Effect.Effect<string> = typeof options.baseUrl === "object"
+      ? Effect.map(options.baseUrl, trimSlash)
+      : Effect.succeed(trimSlash(yield* Effect.orDie(HosecloudAuth.validateBaseUrl(options.baseUrl ?? defaultBaseUrl))))
     const placement = options.token ?? { in: "query" }
     const tokenName = placement.name ?? "accessToken"
     const tenantHeader = options.tenantHeader ?? "corpId"
@@ -169,8 +173,8 @@ export const make = (
       Effect.locally(transport.execute(request), currentToken, token)
 
     const prepare = (request: HttpClientRequest.HttpClientRequest) =>
-      Effect.map(FiberRef.get(currentTenant), (tenant) => {
-        let prepared = /^https?:\/\//i.test(request.url) ? request : HttpClientRequest.prependUrl(request, baseUrl)
+      Effect.zipWith(FiberRef.get(currentTenant), baseUrl, (tenant, base) => {
+        let prepared = /^https?:\/\//i.test(request.url) ? request : HttpClientRequest.prependUrl(request, base)
         if (placement.in === "query") prepared = HttpClientRequest.setUrlParam(prepared, tokenName, redactedMarker)
         if (Option.isSome(tenant)) prepared = HttpClientRequest.setHeader(prepared, tenantHeader, tenant.value)
         return prepared
@@ -212,6 +216,8 @@ export const layer = (
   options?: Options
 ): Layer.Layer<HosecloudClient, never, HosecloudAuth.HosecloudAuth | HttpClient.HttpClient> =>
   Layer.effect(HosecloudClient, make(options))
+
+const trimSlash = (url: string) => url.replace(/\/+$/, "")
 
 // ---- responses ------------------------------------------------------------------------------
 

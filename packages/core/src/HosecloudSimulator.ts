@@ -140,6 +140,8 @@ export interface Options {
   readonly credentials?: ReadonlyArray<Credentials> | undefined
   /** Default 2 hours. */
   readonly tokenLifetime?: Duration.DurationInput | undefined
+  /** The life of a token from the v2 refresh-token exchange without `expireDate`. Default 32 days. */
+  readonly refreshedLifetime?: Duration.DurationInput | undefined
   /**
    * How far the server's clock is ahead of the local one: a signed number of milliseconds (negative:
    * behind), or a duration ahead. Default 0.
@@ -222,6 +224,7 @@ const paths: Record<string, { readonly method: string; readonly endpoint: Endpoi
   "/auth/openApi/v3/getAccessToken": { method: "POST", endpoint: "v3.getAccessToken" },
   "/api/openapi/v1/auth/getAccessToken": { method: "POST", endpoint: "v1.getAccessToken" },
   "/api/openapi/v2/auth/refreshToken": { method: "POST", endpoint: "v2.refreshToken" },
+  "/api/openapi/v2/auth/refreshToken/expireDate": { method: "POST", endpoint: "v2.refreshToken" },
   "/api/openapi/v1/corporations": { method: "GET", endpoint: "v1.corporations" },
   "/api/openapi/v2/location": { method: "GET", endpoint: "v2.location" }
 }
@@ -303,13 +306,15 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
       (parts) => parts.map((n) => n.toString(16).padStart(8, "0")).join("")
     )
 
-    const issue = (credentials: Registered) =>
+    const refreshedLifetime = Duration.toMillis(options.refreshedLifetime ?? "32 days")
+
+    const issue = (credentials: Registered, lifetime?: number) =>
       Effect.gen(function*() {
         const now = yield* serverNow
         const noise = yield* traceId
         return yield* Ref.modify(state, (s): [Issued, State] => {
           const serial = s.serial + 1
-          const expiresTime = now + s.lifetime
+          const expiresTime = now + (lifetime ?? s.lifetime)
           const accessToken = makeJwt({
             loginType: "login",
             loginId: `sim-${credentials.appKey}`,
@@ -450,9 +455,11 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
           yield* record("v2.refreshToken", "Unauthorized")
           return yield* unauthorized
         }
+        const days = Number(query.get("expireDate") ?? Number.NaN)
+        const lifetime = Number.isFinite(days) && days > 0 ? days * 24 * 60 * 60 * 1000 : refreshedLifetime
         // both tokens rotate: the old pair stops working
         yield* revokeToken(current.accessToken)
-        const issued = yield* issue(credentials)
+        const issued = yield* issue(credentials, lifetime)
         yield* record("v2.refreshToken", "success")
         return yield* respond({ value: legacyValue(issued) })
       }))

@@ -1,0 +1,164 @@
+/**
+ * Finds the business host of a company with `GET /api/openapi/v2/location?corpId=...`, keeps it, and checks
+ * it again on a schedule, since Hosecloud can move a company with an upgrade. A `HosecloudClient` built on
+ * it follows the company to its new host.
+ *
+ * @since 0.1.0
+ */
+import { HosecloudAuth, HosecloudClient, TokenProtocol } from "@effect-hosecloud/core"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Edition from "./Edition.js"
+
+/**
+ * The discovered host.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The company's business host (no trailing slash); the first call looks it up. Never fails: until a
+   * lookup succeeds, the fallback host is used. */
+  readonly current: Effect.Effect<string>
+  /** Looks the host up now. */
+  readonly recheck: Effect.Effect<string>
+  /** The host each time it changes (the first value included). */
+  readonly changes: Stream.Stream<string>
+}
+
+/**
+ * The tag of host discovery.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class HostDiscovery extends Context.Tag("@effect-hosecloud/adapters/HostDiscovery")<HostDiscovery, Service>() {}
+
+/**
+ * Options of host discovery.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The company; default: the `corpId` of the current token. */
+  readonly corpId?: string | undefined
+  /** The host asked (any host answers). Default: the standalone edition's. */
+  readonly probeUrl?: string | undefined
+  /** The host used until a lookup succeeds. Default: `probeUrl`. */
+  readonly fallbackUrl?: string | undefined
+  /** How often the host is checked again. Default 1 hour. */
+  readonly interval?: Duration.DurationInput | undefined
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, "")
+
+/**
+ * Host discovery. Lazy: the first `current` looks the host up and starts the re-checks.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<Service, never, HttpClient.HttpClient | HosecloudAuth.HosecloudAuth | Scope.Scope> =>
+  Effect.gen(function*() {
+    const http = yield* HttpClient.HttpClient
+    const auth = yield* HosecloudAuth.HosecloudAuth
+    const probe = trimSlash(yield* Effect.orDie(HosecloudAuth.validateBaseUrl(options.probeUrl ?? Edition.hosts.standalone)))
+    const fallback = trimSlash(yield* Effect.orDie(HosecloudAuth.validateBaseUrl(options.fallbackUrl ?? probe)))
+    const interval = Duration.decode(options.interval ?? "1 hour")
+    const host = yield* SubscriptionRef.make(Option.none<string>())
+
+    const corpId = options.corpId === undefined
+      ? Effect.map(auth.token, (token) => token.corpId)
+      : Effect.succeed(options.corpId)
+
+    const lookup = Effect.gen(function*() {
+      const corp = yield* corpId
+      const response = yield* http.execute(
+        HttpClientRequest.get(TokenProtocol.joinUrl(probe, "/api/openapi/v2/location")).pipe(
+          HttpClientRequest.setUrlParam("corpId", corp),
+          HttpClientRequest.acceptJson
+        )
+      )
+      const url = trimSlash(yield* HosecloudClient.schemaValue(Schema.String)(response))
+      return yield* Either.match(HosecloudAuth.checkBaseUrl(url), {
+        onLeft: (reason) => Effect.fail(new Error(`the location answer is not a usable host: ${reason}`)),
+        onRight: Effect.succeed
+      })
+    })
+
+    const recheck: Effect.Effect<string> = lookup.pipe(
+      Effect.tap((url) =>
+        SubscriptionRef.modify(host, (previous) => [previous, Option.some(url)]).pipe(
+          Effect.flatMap((previous) =>
+            Option.getOrUndefined(previous) === url
+              ? Effect.void
+              : Effect.logInfo("Hosecloud business host").pipe(Effect.annotateLogs({ host: url }))
+          )
+        )
+      ),
+      Effect.catchAllCause((cause) =>
+        Effect.zipRight(
+          Effect.logWarning("Hosecloud host lookup failed; keeping the known host", cause),
+          Effect.map(SubscriptionRef.get(host), Option.getOrElse(() => fallback))
+        )
+      ),
+      Effect.withSpan("HostDiscovery.lookup")
+    )
+
+    // the first lookup also starts the re-checks, in this layer's scope
+    const scope = yield* Effect.scope
+    const first = yield* Effect.cached(
+      Effect.zipLeft(
+        recheck,
+        Effect.forkIn(Effect.schedule(recheck, Schedule.spaced(interval)), scope)
+      )
+    )
+
+    const current = Effect.flatMap(SubscriptionRef.get(host), Option.match({
+      onNone: () => first,
+      onSome: Effect.succeed
+    }))
+
+    const changes = Stream.filterMap(host.changes, (o) => o).pipe(Stream.changes)
+
+    return { current, recheck, changes }
+  })
+
+/**
+ * Host discovery in the context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: Options
+): Layer.Layer<HostDiscovery, never, HttpClient.HttpClient | HosecloudAuth.HosecloudAuth> =>
+  Layer.scoped(HostDiscovery, make(options))
+
+/**
+ * A `HosecloudClient` whose host is the discovered one, followed as it changes.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerClient = (
+  options?: Options & Omit<HosecloudClient.Options, "baseUrl">
+): Layer.Layer<HosecloudClient.HosecloudClient | HostDiscovery, never, HttpClient.HttpClient | HosecloudAuth.HosecloudAuth> =>
+  Layer.effect(
+    HosecloudClient.HosecloudClient,
+    Effect.flatMap(HostDiscovery, (discovery) => HosecloudClient.make({ ...options, baseUrl: discovery.current }))
+  ).pipe(Layer.provideMerge(layer(options)))

@@ -1,0 +1,79 @@
+/**
+ * The core's in-memory Hosecloud served over real HTTP on loopback with `@effect/platform-node`, for the
+ * demo, the command line and tests of real transports. Its clock is the server's own.
+ *
+ * @since 0.1.0
+ */
+import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { createServer } from "node:http"
+
+/**
+ * Where the simulator listens.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Address {
+  /** `http://127.0.0.1:{port}` */
+  readonly url: string
+  readonly port: number
+}
+
+/**
+ * The tag of the simulator's address.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class SimulatorAddress extends Context.Tag("@effect-hosecloud/adapters/SimulatorAddress")<
+  SimulatorAddress,
+  Address
+>() {}
+
+/**
+ * Options of the served simulator.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends HosecloudSimulator.Options {
+  /** Default 0: a free port. */
+  readonly port?: number | undefined
+  /** Default `127.0.0.1`. */
+  readonly host?: string | undefined
+}
+
+/**
+ * A simulator served on loopback for the lifetime of the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<HosecloudSimulator.HosecloudSimulator | SimulatorAddress, HttpServerError.ServeError> => {
+  const host = options.host ?? "127.0.0.1"
+  const serve = Layer.unwrapEffect(
+    Effect.map(HosecloudSimulator.HosecloudSimulator, (simulator) => HttpServer.serve(simulator.app))
+  )
+  const address = Layer.effect(
+    SimulatorAddress,
+    HttpServer.addressWith((address) =>
+      Effect.succeed(
+        address._tag === "TcpAddress"
+          ? { url: `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`, port: address.port }
+          : { url: `http://${host}`, port: 0 }
+      )
+    )
+  )
+  return Layer.mergeAll(serve, address).pipe(
+    Layer.provideMerge(HosecloudSimulator.layerSimulator(options)),
+    Layer.provide(NodeHttpServer.layer(() => createServer(), { port: options.port ?? 0, host }))
+  )
+}

@@ -1,0 +1,74 @@
+/**
+ * The runtime adapters differ only in the `HttpClient` they run on; the layers they build are these.
+ *
+ * @internal
+ */
+import { HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Edition from "../Edition.js"
+
+/** @internal */
+export interface Options extends HosecloudAuth.Options {
+  /** The business host. Default: the standalone edition's. */
+  readonly apiUrl?: string | undefined
+  readonly client?: Omit<HosecloudClient.Options, "baseUrl"> | undefined
+}
+
+/** @internal */
+export interface ConfigOptions extends HosecloudAuth.CacheOptions {
+  readonly client?: Omit<HosecloudClient.Options, "baseUrl"> | undefined
+}
+
+/** @internal */
+export const layer = <const O extends Options>(
+  http: Layer.Layer<HttpClient.HttpClient>,
+  options: O
+): Layer.Layer<
+  HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient,
+  HosecloudAuth.LayerError<O>
+> =>
+  HosecloudClient.layer({ ...options.client, baseUrl: options.apiUrl ?? Edition.hosts.standalone }).pipe(
+    Layer.provideMerge(HosecloudAuth.layer(options)),
+    Layer.provide(http)
+  )
+
+/** @internal */
+export const layerConfig = <const O extends ConfigOptions>(
+  http: Layer.Layer<HttpClient.HttpClient>,
+  options?: O
+): Layer.Layer<
+  HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient,
+  ConfigError.ConfigError | HosecloudAuth.LayerError<O>
+> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Config.all({ credentials: HosecloudAuth.config, apiUrl: Edition.apiUrlConfig }),
+      ({ apiUrl, credentials }) => layer(http, { ...options, ...credentials, apiUrl })
+    )
+  ) as Layer.Layer<
+    HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient,
+    ConfigError.ConfigError | HosecloudAuth.LayerError<O>
+  >
+
+/** The two layer constructors of a runtime adapter. @internal */
+export interface Constructors {
+  readonly layer: <const O extends Options>(
+    options: O
+  ) => Layer.Layer<HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient, HosecloudAuth.LayerError<O>>
+  readonly layerConfig: <const O extends ConfigOptions>(
+    options?: O
+  ) => Layer.Layer<
+    HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient,
+    ConfigError.ConfigError | HosecloudAuth.LayerError<O>
+  >
+}
+
+/** @internal */
+export const make = (http: Layer.Layer<HttpClient.HttpClient>): Constructors => ({
+  layer: (options) => layer(http, options),
+  layerConfig: (options) => layerConfig(http, options)
+})

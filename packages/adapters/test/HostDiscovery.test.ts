@@ -1,0 +1,78 @@
+import { HostDiscovery } from "@effect-hosecloud/adapters"
+import { HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
+import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
+import * as HttpClient from "@effect/platform/HttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Context, Effect, Fiber, Layer, Redacted, Stream, TestClock } from "effect"
+
+const setup = (options?: HostDiscovery.Options) =>
+  Effect.gen(function*() {
+    const sim = yield* HosecloudSimulator.make({ location: "https://dd2.hosecloud.com/" })
+    const base = HosecloudSimulator.clientFor(sim.app)
+    const requests: Array<string> = []
+    const recording = HttpClient.make((request, url) => {
+      requests.push(`${url.origin}${url.pathname}`)
+      return base.execute(request)
+    })
+    const context = yield* Layer.build(
+      HostDiscovery.layerClient(options).pipe(
+        Layer.provideMerge(HosecloudAuth.layer({ appKey: "demo-app-key", appSecurity: Redacted.make("demo-app-security") })),
+        Layer.provide(Layer.succeed(HttpClient.HttpClient, recording))
+      )
+    )
+    return {
+      sim,
+      requests,
+      client: Context.get(context, HosecloudClient.HosecloudClient),
+      discovery: Context.get(context, HostDiscovery.HostDiscovery)
+    }
+  })
+
+describe("HostDiscovery", () => {
+  it.scoped("looks the host up with the token's corpId, trims the trailing slash, and caches it", () =>
+    Effect.gen(function*() {
+      const { client, discovery, requests, sim } = yield* setup()
+      assert.deepStrictEqual(requests, [], "lazy: no request while the layer is built")
+      yield* client.get("/api/openapi/v1/corporations")
+      yield* client.get("/api/openapi/v1/corporations")
+      assert.strictEqual(yield* discovery.current, "https://dd2.hosecloud.com")
+      assert.deepStrictEqual(requests, [
+        "https://open.hosecloud.com/auth/openApi/v3/getAccessToken",
+        "https://app.ekuaibao.com/api/openapi/v2/location",
+        "https://dd2.hosecloud.com/api/openapi/v1/corporations",
+        "https://dd2.hosecloud.com/api/openapi/v1/corporations"
+      ])
+      assert.strictEqual(yield* sim.count("v2.location"), 1)
+    }))
+
+  it.scoped("re-checks on a schedule and follows the company to its new host", () =>
+    Effect.gen(function*() {
+      const { client, discovery, requests, sim } = yield* setup({ interval: "1 hour" })
+      const seen = yield* discovery.changes.pipe(Stream.take(2), Stream.runCollect, Effect.fork)
+      yield* client.get("/api/openapi/v1/corporations")
+      yield* sim.setLocation("https://feishu.ekuaibao.com/")
+      yield* TestClock.adjust("59 minutes")
+      assert.strictEqual(yield* sim.count("v2.location"), 1)
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(yield* sim.count("v2.location"), 2)
+      yield* client.get("/api/openapi/v1/corporations")
+      assert.strictEqual(requests.at(-1), "https://feishu.ekuaibao.com/api/openapi/v1/corporations")
+      assert.deepStrictEqual(Chunk.toArray(yield* Fiber.join(seen)), [
+        "https://dd2.hosecloud.com",
+        "https://feishu.ekuaibao.com"
+      ])
+    }))
+
+  it.scoped("a failed lookup keeps the fallback host (and later the known one)", () =>
+    Effect.gen(function*() {
+      const { discovery, sim } = yield* setup({ corpId: "DEMOcorp00001", fallbackUrl: "https://wx2.ekuaibao.com" })
+      yield* sim.script("business", HosecloudSimulator.Fault.httpStatus(502))
+      assert.strictEqual(yield* discovery.current, "https://wx2.ekuaibao.com")
+      assert.strictEqual(yield* discovery.recheck, "https://dd2.hosecloud.com")
+      yield* sim.script("business", HosecloudSimulator.Fault.malformed("{\"value\":\"ftp://nowhere\"}"))
+      assert.strictEqual(yield* discovery.recheck, "https://dd2.hosecloud.com")
+      assert.strictEqual(yield* discovery.current, "https://dd2.hosecloud.com")
+      // with corpId given, no token was needed
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 0)
+    }))
+})
