@@ -10,7 +10,8 @@ const config: ViteUserConfig = {
     alias: [
       { find: /^@effect-hosecloud\/core\/testing$/, replacement: path.join(root, "packages/core/src/testing.ts") },
       { find: /^@effect-hosecloud\/core$/, replacement: path.join(root, "packages/core/src/index.ts") },
-      { find: /^@effect-hosecloud\/adapters$/, replacement: path.join(root, "packages/adapters/src/index.ts") }
+      { find: /^@effect-hosecloud\/adapters$/, replacement: path.join(root, "packages/adapters/src/index.ts") },
+      { find: /^@effect-hosecloud\/cli$/, replacement: path.join(root, "packages/cli/src/index.ts") }
     ]
   },
   test: {

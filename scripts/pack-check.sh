@@ -7,7 +7,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 pnpm --dir "$root" build >/dev/null
-for pkg in core adapters; do
+for pkg in core adapters cli; do
   (cd "$root/packages/$pkg" && pnpm pack --pack-destination "$work" >/dev/null)
 done
 
@@ -20,7 +20,7 @@ peers=$(node -e '
   delete all["@effect-hosecloud/core"]
   console.log(Object.entries(all).map(([n, v]) => `${n}@${v}`).join(" "))
 ' "$root/packages/core/package.json" "$root/packages/adapters/package.json")
-npm install --no-audit --no-fund --loglevel=error ./effect-hosecloud-core-*.tgz ./effect-hosecloud-adapters-*.tgz $peers >/dev/null
+npm install --no-audit --no-fund --loglevel=error ./effect-hosecloud-core-*.tgz ./effect-hosecloud-adapters-*.tgz ./effect-hosecloud-cli-*.tgz $peers >/dev/null
 
 cat > check.mjs <<'JS'
 import { AccessToken, AuthError, HosecloudAuth, TokenProtocol } from "@effect-hosecloud/core"
@@ -42,3 +42,7 @@ if (typeof Adapters !== "object") throw new Error("adapters")
 console.log(`packed libraries import under plain Node: token for ${token.corpId}, modules: ${Object.keys(Adapters).join(", ") || "(none)"}`)
 JS
 node check.mjs
+
+# the installed executable runs the demo end to end
+npx --no-install hosecloud demo > demo.log
+tail -n 1 demo.log

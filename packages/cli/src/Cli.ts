@@ -1,0 +1,368 @@
+/**
+ * The `hosecloud` command line: `token`, `check`, `decode`, `watch`, `simulator` and `demo`.
+ *
+ * Credentials come from `HOSECLOUD_APP_KEY` / `HOSECLOUD_APP_SECURITY` / `HOSECLOUD_BASE_URL`, or from a
+ * prompt that hides the secret, never from a flag (whose value would sit in shell history and `ps`).
+ * Every failure is one line on stderr and an exit code.
+ *
+ * @since 0.1.0
+ */
+import { NodeSimulator } from "@effect-hosecloud/adapters"
+import { type AccessToken, type AuthError, HosecloudAuth, TokenProtocol } from "@effect-hosecloud/core"
+import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
+import * as Args from "@effect/cli/Args"
+import type * as CliApp from "@effect/cli/CliApp"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Data from "effect/Data"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { CliIO } from "./CliIO.js"
+import * as Demo from "./Demo.js"
+import * as Jwt from "./internal/jwt.js"
+
+/**
+ * The exit codes.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ExitCode = {
+  ok: 0,
+  /** Bad arguments, input or configuration. */
+  usage: 1,
+  /** Hosecloud refused the credentials. */
+  invalidKey: 2,
+  /** Hosecloud failed (the traceId is printed). */
+  systemError: 3,
+  /** Hosecloud could not be reached, or did not answer in time. */
+  network: 4
+} as const
+
+/**
+ * A failure of a command: its exit code and the one line that says what is wrong.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CliFailure extends Data.TaggedError("CliFailure")<{ readonly code: number; readonly line: string }> {}
+
+interface Credentials {
+  readonly appKey: string
+  readonly appSecurity: Redacted.Redacted<string>
+  readonly baseUrl: string
+}
+
+const ask = (question: string, hidden: boolean) =>
+  Effect.flatMap(CliIO, (io) => io.prompt(question, { hidden })).pipe(
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: no answer to "${question.trim()}"` })),
+      onSome: (answer) =>
+        answer.trim() === ""
+          ? Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: empty answer to "${question.trim()}"` }))
+          : Effect.succeed(answer.trim())
+    }))
+  )
+
+/** From the environment, else asked for (the secret without echo). */
+const credentials: Effect.Effect<Credentials, CliFailure, CliIO> = Effect.gen(function*() {
+  const env = yield* Config.all({
+    appKey: Config.option(Config.string("HOSECLOUD_APP_KEY")),
+    appSecurity: Config.option(Config.redacted("HOSECLOUD_APP_SECURITY")),
+    baseUrl: Config.string("HOSECLOUD_BASE_URL").pipe(Config.withDefault(TokenProtocol.defaultBaseUrl))
+  }).pipe(Effect.mapError(() => new CliFailure({ code: ExitCode.usage, line: "error: unreadable configuration" })))
+  const baseUrl = yield* Either.match(HosecloudAuth.checkBaseUrl(env.baseUrl), {
+    onLeft: (reason) => Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: HOSECLOUD_BASE_URL: ${reason}` })),
+    onRight: Effect.succeed
+  })
+  const appKey = Option.isSome(env.appKey) && env.appKey.value !== ""
+    ? env.appKey.value
+    : yield* ask("appKey: ", false)
+  const appSecurity = Option.isSome(env.appSecurity) && Redacted.value(env.appSecurity.value) !== ""
+    ? env.appSecurity.value
+    : Redacted.make(yield* ask("appSecurity (hidden): ", true))
+  return { appKey, appSecurity, baseUrl }
+})
+
+/**
+ * The one line and exit code for an `AuthError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const describeAuthError = (error: AuthError.AuthError, baseUrl: string): CliFailure => {
+  if (error._tag === "InvalidKey") {
+    return new CliFailure({
+      code: ExitCode.invalidKey,
+      line: `error: Hosecloud refused the credentials (${error.code} ${error.msg}): check HOSECLOUD_APP_KEY and HOSECLOUD_APP_SECURITY`
+    })
+  }
+  if (error.reason === "Transport" || error.reason === "Timeout") {
+    return new CliFailure({
+      code: ExitCode.network,
+      line: `error: could not get an answer from ${baseUrl}: ${error.description}${
+        Option.match(innermostMessage(error.cause), { onNone: () => "", onSome: (m) => ` (${m})` })
+      }`
+    })
+  }
+  const trace = Option.match(error.traceId, {
+    onNone: () => "no traceId was sent",
+    onSome: (id) => `quote traceId ${id} to Hosecloud support`
+  })
+  return new CliFailure({ code: ExitCode.systemError, line: `error: ${error.message}; ${trace}` })
+}
+
+/** The message of the deepest `Error` in a cause chain: the socket's own words, usually. */
+const innermostMessage = (cause: unknown): Option.Option<string> => {
+  let found: Option.Option<string> = Option.none()
+  for (let current = cause, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    found = Option.some(current.message)
+  }
+  return found
+}
+
+/** `HosecloudAuth` on the given credentials, for one command, with no retries a person would wait for. */
+const withAuth = <A, E, R>(
+  creds: Credentials,
+  use: (auth: HosecloudAuth.Service) => Effect.Effect<A, E, R>,
+  cacheOptions: HosecloudAuth.CacheOptions = {}
+) =>
+  Effect.scoped(
+    Effect.flatMap(
+      HosecloudAuth.make({ ...creds, ...cacheOptions }).pipe(
+        Effect.mapError((error) => describeAuthError(error, creds.baseUrl))
+      ),
+      use
+    )
+  )
+
+const getToken = (creds: Credentials) => (auth: HosecloudAuth.Service) =>
+  auth.token.pipe(Effect.mapError((error) => describeAuthError(error, creds.baseUrl)))
+
+const secondsLeft = (token: AccessToken.AccessToken, now: number) => Math.floor(token.millisLeft(now) / 1000)
+
+const out = (line: string) => Effect.flatMap(CliIO, (io) => io.out(line))
+
+// ---- token --------------------------------------------------------------------------------------
+
+const token = Command.make(
+  "token",
+  { json: Options.boolean("json").pipe(Options.withDescription("print corpId, scope, expiry and the token as JSON")) },
+  ({ json }) =>
+    Effect.gen(function*() {
+      const creds = yield* credentials
+      const result = yield* withAuth(creds, getToken(creds))
+      const now = yield* Clock.currentTimeMillis
+      if (!json) return yield* out(Redacted.value(result.accessToken))
+      yield* out(JSON.stringify(
+        {
+          corpId: result.corpId,
+          scope: result.scope,
+          expiresAt: DateTime.formatIso(result.expiresAt),
+          expiresIn: secondsLeft(result, now),
+          accessToken: Redacted.value(result.accessToken)
+        },
+        null,
+        2
+      ))
+    })
+).pipe(Command.withDescription(
+  "Print a valid access token and nothing else.\n\n" +
+    "Examples:\n" +
+    "  curl \"https://app.ekuaibao.com/api/openapi/v1/corporations?accessToken=$(hosecloud token)\"\n" +
+    "  hosecloud token --json"
+))
+
+// ---- check --------------------------------------------------------------------------------------
+
+const check = Command.make("check", {}, () =>
+  Effect.gen(function*() {
+    const creds = yield* credentials
+    const result = yield* withAuth(creds, getToken(creds))
+    const now = yield* Clock.currentTimeMillis
+    yield* out(
+      `ok: ${creds.baseUrl} accepted appKey ${creds.appKey} for corp ${result.corpId} (${result.scope}); ` +
+        `the token is valid until ${DateTime.formatIso(result.expiresAt)} (${secondsLeft(result, now)} s)`
+    )
+  })).pipe(Command.withDescription(
+    "Check the credentials and say what is wrong in words.\n" +
+      "Exit codes: 0 ok, 2 credentials refused (InvalidKey), 3 Hosecloud failed (SystemError, with its traceId), " +
+      "4 network, 1 usage.\n\n" +
+      "Examples:\n" +
+      "  HOSECLOUD_APP_KEY=... hosecloud check      (asks for the secret without echoing it)\n" +
+      "  hosecloud check && echo credentials ok"
+  ))
+
+// ---- decode -------------------------------------------------------------------------------------
+
+const decode = Command.make(
+  "decode",
+  { token: Args.text({ name: "token" }).pipe(Args.optional, Args.withDescription("the token; read from stdin if absent")) },
+  ({ token }) =>
+    Effect.gen(function*() {
+      const io = yield* CliIO
+      const text = Option.isSome(token) ? Option.some(token.value) : yield* io.readAll
+      if (Option.isNone(text) || text.value.trim() === "") {
+        return yield* Effect.fail(
+          new CliFailure({ code: ExitCode.usage, line: "error: give a token as the argument or on stdin" })
+        )
+      }
+      const decoded = yield* Either.match(Jwt.decode(text.value.trim()), {
+        onLeft: (reason) => Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: ${reason}` })),
+        onRight: Effect.succeed
+      })
+      const now = yield* Clock.currentTimeMillis
+      yield* io.out(`header: ${JSON.stringify(decoded.header, null, 2)}`)
+      yield* io.out(`claims: ${JSON.stringify(decoded.claims, null, 2)}`)
+      const exp = decoded.claims["exp"]
+      if (typeof exp === "number") {
+        const left = Math.round(exp - now / 1000)
+        yield* io.out(
+          `expires: ${new Date(exp * 1000).toString()} (${left >= 0 ? `in ${left} s` : `expired ${-left} s ago`})`
+        )
+      } else {
+        yield* io.out("expires: no exp claim")
+      }
+      yield* io.out("signature: not verified (decode only reads the token; it proves nothing about who issued it)")
+    })
+).pipe(Command.withDescription(
+  "Show a token's header and claims and its expiry in local time. Does not verify the signature.\n\n" +
+    "Examples:\n" +
+    "  hosecloud decode eyJ0eXAiOiJKV1Qi...\n" +
+    "  hosecloud token | hosecloud decode"
+))
+
+// ---- watch --------------------------------------------------------------------------------------
+
+const describeEvent = (event: HosecloudAuth.AuthEvent, now: number): string => {
+  const at = (d: DateTime.Utc) => `${DateTime.formatIso(d)} (in ${Math.round((DateTime.toEpochMillis(d) - now) / 1000)} s)`
+  switch (event._tag) {
+    case "TokenIssued":
+      return `new token for corp ${event.token.corpId} (${event.token.scope}), expires ${at(event.token.expiresAt)}`
+    case "RefreshScheduled":
+      return `refresh scheduled ${at(event.at)}`
+    case "RetryScheduled":
+      return `retry in ${Math.round(Duration.toMillis(event.delay))} ms after ${event.error.reason} error${
+        Option.match(event.error.traceId, { onNone: () => "", onSome: (id) => `, traceId ${id}` })
+      }`
+    case "RequestFailed":
+      return `token request failed: ${event.error.message}`
+    case "TokenExpired":
+      return `token for corp ${event.token.corpId} expired`
+  }
+}
+
+const watch = Command.make("watch", {}, () =>
+  Effect.gen(function*() {
+    const creds = yield* credentials
+    const io = yield* CliIO
+    yield* withAuth(creds, (auth) =>
+      Effect.gen(function*() {
+        yield* auth.events.pipe(
+          Stream.runForEach((event) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              io.out(`${new Date(now).toISOString()} ${describeEvent(event, now)}`))
+          ),
+          Effect.forkScoped
+        )
+        yield* Effect.yieldNow()
+        yield* getToken(creds)(auth)
+        return yield* Effect.never
+      }))
+  })).pipe(Command.withDescription(
+    "Keep a token fresh and print one line per event (new token, refresh scheduled, retry with traceId, " +
+      "expiry). Ctrl-C ends it.\n\nExample:\n  hosecloud watch"
+  ))
+
+// ---- simulator ----------------------------------------------------------------------------------
+
+const simulator = Command.make(
+  "simulator",
+  {
+    port: Options.integer("port").pipe(Options.withDefault(0), Options.withDescription("the port; 0 picks a free one")),
+    lifetime: Options.integer("token-lifetime").pipe(
+      Options.withDefault(7200),
+      Options.withDescription("token lifetime in seconds")
+    )
+  },
+  ({ lifetime, port }) =>
+    Layer.launch(
+      Layer.effectDiscard(Effect.gen(function*() {
+        const { url } = yield* NodeSimulator.SimulatorAddress
+        const [demo] = HosecloudSimulator.demoCredentials
+        yield* out(`Hosecloud simulator listening on ${url} (Ctrl-C stops it)`)
+        yield* out("In another terminal:")
+        yield* out(`  export HOSECLOUD_BASE_URL=${url}`)
+        yield* out(`  export HOSECLOUD_APP_KEY=${demo.appKey}`)
+        yield* out(`  export HOSECLOUD_APP_SECURITY=${demo.appSecurity}`)
+        yield* out("  hosecloud token")
+      })).pipe(Layer.provide(NodeSimulator.layer({ port, tokenLifetime: `${lifetime} seconds` })))
+    ).pipe(
+      Effect.catchTag("ServeError", (error) =>
+        Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: cannot listen on port ${port}: ${String(error.cause)}` })))
+    )
+).pipe(Command.withDescription(
+  "Serve the Hosecloud simulator on loopback (real HTTP) and print its base URL and demo credentials.\n\n" +
+    "Examples:\n  hosecloud simulator --port 8787\n  hosecloud simulator --token-lifetime 10"
+))
+
+// ---- demo ---------------------------------------------------------------------------------------
+
+const demo = Command.make("demo", {}, () =>
+  Demo.run.pipe(
+    Effect.mapError((error) =>
+      new CliFailure({
+        code: ExitCode.usage,
+        line: `error: ${error._tag === "ClaimFailed" ? error.message : `cannot serve the simulator: ${String(error.cause)}`}`
+      })
+    )
+  )).pipe(Command.withDescription(
+  "Show, step by step, what the library does, on a simulator: no Hosecloud account needed.\n\nExample:\n  hosecloud demo"
+))
+
+/**
+ * The whole command.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make("hosecloud").pipe(
+  Command.withDescription("Hosecloud (合思) Open API access tokens from the command line."),
+  Command.withSubcommands([token, check, decode, watch, simulator, demo])
+)
+
+/**
+ * Runs the command line on `argv` (as `process.argv`) and answers its exit code. Failures are printed as
+ * one line on stderr.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const main = (
+  argv: ReadonlyArray<string>
+): Effect.Effect<number, never, CliIO | HttpClient.HttpClient | CliApp.CliApp.Environment> =>
+  Command.run(command, { name: "hosecloud", version: "0.1.0" })(argv).pipe(
+    Effect.as(ExitCode.ok as number),
+    Effect.catchAll((error) => {
+      if (error instanceof CliFailure) {
+        return Effect.as(Effect.flatMap(CliIO, (io) => io.err(error.line)), error.code)
+      }
+      // @effect/cli has printed the help or the validation error already
+      return Effect.succeed(ExitCode.usage)
+    }),
+    Effect.catchAllDefect((defect) =>
+      Effect.as(
+        Effect.flatMap(CliIO, (io) => io.err(`error: unexpected failure: ${defect instanceof Error ? defect.message : String(defect)}`)),
+        ExitCode.usage
+      )
+    )
+  )
