@@ -38,6 +38,13 @@ export * as LegacyAuth from "./LegacyAuth.js"
 export * as NodeHosecloud from "./NodeHosecloud.js"
 
 /**
+ * The shared token store on Redis.
+ *
+ * @since 0.1.0
+ */
+export * as RedisTokenStore from "./RedisTokenStore.js"
+
+/**
  * The simulator served over HTTP on loopback.
  *
  * @since 0.1.0

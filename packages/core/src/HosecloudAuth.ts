@@ -22,6 +22,7 @@ import type * as AccessToken from "./AccessToken.js"
 import type * as AuthError from "./AuthError.js"
 import * as TokenCache from "./internal/tokenCache.js"
 import * as TokenProtocol from "./TokenProtocol.js"
+import * as TokenStore from "./TokenStore.js"
 
 /**
  * Something that happened to the token, for watching and diagnostics (`events`).
@@ -99,6 +100,11 @@ export interface CacheOptions {
   readonly invalidKeyCooldown?: Duration.DurationInput | undefined
   /** Fetch a token while the layer is built and fail the layer if that fails. Default `false`. */
   readonly eager?: boolean | undefined
+  /**
+   * Share the token with other replicas through a store (see `TokenStore`); `HosecloudAuth.make` and
+   * `layerShared` fill this in from `store` and the credentials.
+   */
+  readonly sharing?: TokenStore.SharingOptions | undefined
 }
 
 /**
@@ -114,6 +120,12 @@ export interface Options extends CacheOptions {
   readonly baseUrl?: string | undefined
   /** Answers larger than this are a SystemError. Default 64 KiB. */
   readonly maxBodyBytes?: number | undefined
+  /** A store to share the token with the other replicas that use these credentials. */
+  readonly store?: TokenStore.Service | undefined
+  /** With `store`: encrypt tokens at rest with a key derived from this secret. */
+  readonly encryptionKey?: Redacted.Redacted<string> | undefined
+  /** With `store`: how long one replica may hold the fetch lease. Default 15 seconds. */
+  readonly leaseTtl?: Duration.DurationInput | undefined
 }
 
 /**
@@ -147,7 +159,8 @@ const resolveCacheOptions = (options: CacheOptions): TokenCache.CacheOptions => 
   requestTimeout: Duration.decode(options.requestTimeout ?? "10 seconds"),
   retry: options.retry ?? defaultRetry,
   waitRetry: options.waitRetry ?? defaultWaitRetry,
-  invalidKeyCooldown: Duration.decode(options.invalidKeyCooldown ?? "30 seconds")
+  invalidKeyCooldown: Duration.decode(options.invalidKeyCooldown ?? "30 seconds"),
+  sharing: options.sharing
 })
 
 /**
@@ -184,7 +197,13 @@ export const make = (
       baseUrl,
       maxBodyBytes: options.maxBodyBytes
     })
-    return yield* makeWith(protocol, options)
+    const sharing = options.store === undefined ? options.sharing : {
+      store: options.store,
+      key: yield* TokenStore.keyFor({ appKey: options.appKey, baseUrl }),
+      leaseTtl: options.leaseTtl,
+      encryptionKey: options.encryptionKey
+    }
+    return yield* makeWith(protocol, { ...options, sharing })
   })
 
 /**
@@ -223,6 +242,21 @@ export const layer = <const O extends Options>(
   options: O
 ): Layer.Layer<HosecloudAuth, LayerError<O>, HttpClient.HttpClient> =>
   Layer.scoped(HosecloudAuth, make(options)) as Layer.Layer<HosecloudAuth, LayerError<O>, HttpClient.HttpClient>
+
+/**
+ * `HosecloudAuth` over the v3 endpoint, sharing its token with the other replicas through the
+ * `TokenStore` in the context: per refresh, one token request for the whole fleet.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerShared = <const O extends Omit<Options, "store">>(
+  options: O
+): Layer.Layer<HosecloudAuth, LayerError<O>, HttpClient.HttpClient | TokenStore.TokenStore> =>
+  Layer.scoped(
+    HosecloudAuth,
+    Effect.flatMap(TokenStore.TokenStore, (store) => make({ ...options, store }))
+  ) as Layer.Layer<HosecloudAuth, LayerError<O>, HttpClient.HttpClient | TokenStore.TokenStore>
 
 /**
  * `HosecloudAuth` over any token protocol.

@@ -214,8 +214,6 @@ interface State {
   readonly skew: number
   readonly location: string
   readonly faults: Readonly<Record<Target, ReadonlyArray<Fault>>>
-  readonly tokens: ReadonlyMap<string, Issued>
-  readonly refreshTokens: ReadonlyMap<string, string>
   readonly counts: Counts
   readonly serial: number
 }
@@ -253,8 +251,6 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
       skew: signedMillis(options.skew ?? 0),
       location: options.location ?? "https://app.ekuaibao.com/",
       faults: { token: [], business: [] },
-      tokens: new Map(),
-      refreshTokens: new Map(),
       counts: { received: {}, outcomes: {} },
       serial: 0
     })
@@ -307,6 +303,10 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
     )
 
     const refreshedLifetime = Duration.toMillis(options.refreshedLifetime ?? "32 days")
+    // issued tokens, by access token, and refresh tokens to their access token: mutated in place, since
+    // every change is one synchronous step (a copy per issue would make 10,000 tenants quadratic)
+    const tokens = new Map<string, Issued>()
+    const refreshTokens = new Map<string, string>()
 
     const issue = (credentials: Registered, lifetime?: number) =>
       Effect.gen(function*() {
@@ -334,9 +334,9 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
             expiresTime,
             revoked: false
           }
-          const tokens = new Map(s.tokens).set(accessToken, issued)
-          const refreshTokens = new Map(s.refreshTokens).set(issued.refreshToken, accessToken)
-          return [issued, { ...s, serial, tokens, refreshTokens }]
+          tokens.set(accessToken, issued)
+          refreshTokens.set(issued.refreshToken, accessToken)
+          return [issued, { ...s, serial }]
         })
       })
 
@@ -441,8 +441,8 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
       withFaults("token", (f) => tokenFault("v2.refreshToken", f, false), Effect.gen(function*() {
         const now = yield* serverNow
         const s = yield* Ref.get(state)
-        const current = s.tokens.get(query.get("accessToken") ?? "")
-        const paired = s.refreshTokens.get(query.get("refreshToken") ?? "")
+        const current = tokens.get(query.get("accessToken") ?? "")
+        const paired = refreshTokens.get(query.get("refreshToken") ?? "")
         if (
           current === undefined || current.revoked || current.expiresTime <= now ||
           paired !== current.accessToken || query.get("powerCode") !== "219904"
@@ -470,7 +470,7 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
       Effect.gen(function*() {
         const token = query.get("accessToken") ?? request.headers["accesstoken"] ?? ""
         const now = yield* serverNow
-        const issued = (yield* Ref.get(state)).tokens.get(token)
+        const issued = tokens.get(token)
         if (issued === undefined || issued.revoked || issued.expiresTime <= now) return Option.none<Issued>()
         return Option.some(issued)
       })
@@ -514,12 +514,10 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
       })
 
     const revokeToken = (accessToken?: string) =>
-      Ref.update(state, (s) => {
-        const tokens = new Map(s.tokens)
+      Effect.sync(() => {
         for (const [key, issued] of tokens) {
           if (accessToken === undefined || key === accessToken) tokens.set(key, { ...issued, revoked: true })
         }
-        return { ...s, tokens }
       })
 
     const app: HttpApp.Default = Effect.gen(function*() {
@@ -563,7 +561,7 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
           outcome === undefined
             ? s.counts.received[endpoint] ?? 0
             : s.counts.outcomes[endpoint]?.[outcome] ?? 0),
-      issued: Effect.map(Ref.get(state), (s) => Array.from(s.tokens.values())),
+      issued: Effect.sync(() => Array.from(tokens.values())),
       resetCounts: Ref.update(state, (s) => ({ ...s, counts: { received: {}, outcomes: {} } }))
     } satisfies Simulator
   })

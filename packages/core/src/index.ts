@@ -43,3 +43,17 @@ export * as HosecloudClient from "./HosecloudClient.js"
  * @since 0.1.0
  */
 export * as TokenProtocol from "./TokenProtocol.js"
+
+/**
+ * The shared store that lets replicas use one token.
+ *
+ * @since 0.1.0
+ */
+export * as TokenStore from "./TokenStore.js"
+
+/**
+ * Many tenants in one process, each with its own `HosecloudAuth`, released when idle.
+ *
+ * @since 0.1.0
+ */
+export * as TenantRegistry from "./TenantRegistry.js"

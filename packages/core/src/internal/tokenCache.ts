@@ -35,6 +35,8 @@ import * as Stream from "effect/Stream"
 import * as AccessToken from "../AccessToken.js"
 import * as AuthError from "../AuthError.js"
 import type * as TokenProtocol from "../TokenProtocol.js"
+import type * as TokenStore from "../TokenStore.js"
+import * as SharedToken from "./sharedToken.js"
 
 /** @internal */
 export type AuthEvent =
@@ -51,6 +53,7 @@ export type AuthEvent =
 
 /** @internal */
 export interface CacheOptions {
+  readonly sharing?: TokenStore.SharingOptions | undefined
   readonly refreshWindow: Duration.Duration
   readonly requestTimeout: Duration.Duration
   readonly retry: Schedule.Schedule<unknown, AuthError.SystemError>
@@ -127,6 +130,9 @@ export const make = (
     const cooldownMillis = Duration.toMillis(options.invalidKeyCooldown)
     const protocolTags = { "hosecloud.protocol": protocol.name }
     let attempts = 0
+    const coordinator = options.sharing === undefined
+      ? undefined
+      : yield* SharedToken.make(options.sharing, options.refreshWindow)
 
     const update = (f: (state: State) => State): void => {
       MutableRef.set(cell, f(MutableRef.get(cell)))
@@ -158,9 +164,9 @@ export const make = (
       )
     }
 
-    const attempt = (useRefresh: AccessToken.AccessToken | undefined) =>
+    /** One request upstream, placed on the local clock. */
+    const fetchUpstream = (useRefresh: AccessToken.AccessToken | undefined) =>
       Effect.gen(function*() {
-        const attemptNumber = ++attempts
         const sentAt = yield* Clock.currentTimeMillis
         yield* Metric.increment(Metric.tagged(requests, "hosecloud.protocol", protocol.name))
         const issued = yield* request(useRefresh)
@@ -169,8 +175,21 @@ export const make = (
           onLeft: (error) => Effect.fail<AuthError.AuthError>(error),
           onRight: (token) => Effect.succeed(token)
         })
-        yield* Effect.annotateCurrentSpan({ "hosecloud.outcome": "success", "hosecloud.corp_id": token.corpId })
-        return { token, receivedAt, attemptNumber }
+        return { token, receivedAt, source: "upstream" } satisfies SharedToken.Obtained
+      })
+
+    const attempt = (useRefresh: AccessToken.AccessToken | undefined) =>
+      Effect.gen(function*() {
+        ++attempts
+        const obtained = coordinator === undefined
+          ? yield* fetchUpstream(useRefresh)
+          : yield* coordinator.obtain(fetchUpstream(useRefresh))
+        yield* Effect.annotateCurrentSpan({
+          "hosecloud.outcome": "success",
+          "hosecloud.source": obtained.source,
+          "hosecloud.corp_id": obtained.token.corpId
+        })
+        return obtained
       }).pipe(
         Effect.tapError((error) =>
           Effect.all([
@@ -347,10 +366,11 @@ export const make = (
         if (state.entry === undefined || !AccessToken.sameToken(state.entry.token, token)) return Effect.void
         update((state) => ({ ...state, entry: undefined }))
         if (state.flight !== undefined) hurry(state.flight)
-        return Effect.zipRight(
+        return Effect.all([
           Effect.logDebug("Hosecloud access token invalidated").pipe(Effect.annotateLogs({ corpId: token.corpId })),
-          FiberHandle.clear(refresher)
-        )
+          FiberHandle.clear(refresher),
+          coordinator === undefined ? Effect.void : coordinator.invalidate(token)
+        ], { discard: true })
       })
 
     const current = Effect.clockWith((clock) =>

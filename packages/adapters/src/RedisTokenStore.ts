@@ -1,0 +1,140 @@
+/**
+ * The shared token store on Redis (through `ioredis`): compare-and-set and lease release are Lua scripts,
+ * so each is one atomic step on the server; the lease is `SET NX PX` with a unique holder. Commands fail
+ * fast while Redis is away (no offline queue), so a replica falls back to its own cache at once and
+ * comes back to the shared token when Redis does.
+ *
+ * @since 0.1.0
+ */
+import { TokenStore } from "@effect-hosecloud/core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { Redis, type RedisOptions } from "ioredis"
+
+const compareAndSetScript = `
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '0' then
+  if current then return 0 end
+elseif current ~= ARGV[2] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+return 1`
+
+const compareAndDeleteScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`
+
+const attempt = <A>(operation: string, run: () => Promise<A>) =>
+  Effect.tryPromise({
+    try: run,
+    catch: (cause) =>
+      new TokenStore.StoreError({ operation, description: cause instanceof Error ? cause.message : String(cause) })
+  })
+
+/**
+ * A store over an `ioredis` client the caller owns.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (redis: Redis): TokenStore.Service => ({
+  get: (key) => Effect.map(attempt("get", () => redis.get(key)), Option.fromNullable),
+  compareAndSet: (key, expected, value, ttl) =>
+    Effect.map(
+      attempt("compareAndSet", () =>
+        redis.eval(
+          compareAndSetScript,
+          1,
+          key,
+          Option.isSome(expected) ? "1" : "0",
+          Option.getOrElse(expected, () => ""),
+          value,
+          String(Math.max(1, Math.ceil(Duration.toMillis(ttl))))
+        )),
+      (written) => written === 1
+    ),
+  compareAndDelete: (key, expected) =>
+    Effect.map(attempt("compareAndDelete", () => redis.eval(compareAndDeleteScript, 1, key, expected)), (n) => n === 1),
+  acquireLease: (key, holder, ttl) =>
+    Effect.map(
+      attempt("acquireLease", () => redis.set(key, holder, "PX", Math.max(1, Math.ceil(Duration.toMillis(ttl))), "NX")),
+      (reply) => reply === "OK"
+    ),
+  releaseLease: (key, holder) =>
+    Effect.asVoid(attempt("releaseLease", () => redis.eval(compareAndDeleteScript, 1, key, holder)))
+})
+
+/**
+ * Options of the Redis store.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** `redis://[:password@]host:port/db`. */
+  readonly url: string | Redacted.Redacted<string>
+  /** Per-command time limit. Default 1 second: a slow Redis must not hold up the token. */
+  readonly commandTimeout?: Duration.DurationInput | undefined
+  /** How long building the layer waits for the first connection. Default 2 seconds. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /** More `ioredis` options. */
+  readonly redis?: RedisOptions | undefined
+}
+
+/**
+ * A Redis client for the lifetime of the layer, and the store on it. Building it waits (`connectTimeout`)
+ * for the first connection but never fails: while Redis cannot be reached, every store operation fails and
+ * replicas use their own caches.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore> =>
+  Layer.scoped(
+    TokenStore.TokenStore,
+    Effect.map(
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          const url = typeof options.url === "string" ? options.url : Redacted.value(options.url)
+          const client = new Redis(url, {
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 0,
+            commandTimeout: Duration.toMillis(options.commandTimeout ?? "1 second"),
+            // reconnect forever, at most every 2 seconds
+            retryStrategy: (times) => Math.min(times * 100, 2000),
+            ...options.redis
+          })
+          // connection errors surface as failed operations (StoreError); the event itself is expected
+          client.on("error", () => {})
+          return client
+        }),
+        (client) => Effect.sync(() => client.disconnect())
+      ).pipe(Effect.tap(awaitReady(Duration.decode(options.connectTimeout ?? "2 seconds")))),
+      make
+    )
+  )
+
+/** Waits until the client can take commands, or gives up quietly: the store then fails until it can. */
+const awaitReady = (limit: Duration.Duration) => (client: Redis) =>
+  Effect.async<void>((resume) => {
+    if (client.status === "ready") return resume(Effect.void)
+    const onReady = () => resume(Effect.void)
+    client.once("ready", onReady)
+    return Effect.sync(() => client.removeListener("ready", onReady))
+  }).pipe(Effect.timeout(limit), Effect.ignore)
+
+/**
+ * The Redis store from `HOSECLOUD_REDIS_URL`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig: Layer.Layer<TokenStore.TokenStore, ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.map(Config.redacted("HOSECLOUD_REDIS_URL"), (url) => layer({ url }))
+)

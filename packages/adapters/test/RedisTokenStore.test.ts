@@ -1,0 +1,184 @@
+// Against a real redis-server that the tests start on a free loopback port (Debian package redis-server).
+import { NodeSimulator, RedisTokenStore } from "@effect-hosecloud/adapters"
+import { HosecloudAuth, TokenStore } from "@effect-hosecloud/core"
+import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Duration, Effect, Layer, Logger, Option, Redacted } from "effect"
+import { spawn } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { freePort, redisScoped } from "./utils/redis.js"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.resolve(here, "../../..")
+
+/** The simulator on loopback, with its controls. */
+const servedSimulator = (options?: NodeSimulator.Options) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(NodeSimulator.layer(options))
+    return { sim: Context.get(context, HosecloudSimulator.HosecloudSimulator), url: Context.get(context, NodeSimulator.SimulatorAddress).url }
+  })
+
+/** One replica: its own Redis client and its own HosecloudAuth. */
+const replica = (simUrl: string, redisUrl: string, options: Partial<HosecloudAuth.Options> = {}) =>
+  Effect.map(
+    Layer.build(
+      HosecloudAuth.layerShared({
+        appKey: "demo-app-key",
+        appSecurity: Redacted.make("demo-app-security"),
+        baseUrl: simUrl,
+        ...options
+      }).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, RedisTokenStore.layer({ url: redisUrl }))))
+    ),
+    (context) => Context.get(context, HosecloudAuth.HosecloudAuth)
+  )
+
+const storeOn = (redisUrl: string) =>
+  Effect.map(Layer.build(RedisTokenStore.layer({ url: redisUrl })), (context) => Context.get(context, TokenStore.TokenStore))
+
+const callAll = (auths: ReadonlyArray<HosecloudAuth.Service>, callers: number) =>
+  Effect.map(
+    Effect.all(auths.flatMap((auth) => Array.from({ length: callers }, () => auth.token)), { concurrency: "unbounded" }),
+    (tokens) => new Set(tokens.map((t) => Redacted.value(t.accessToken)))
+  )
+
+const runReplicaProcess = (env: Record<string, string>) =>
+  Effect.promise(() =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(path.join(root, "node_modules/.bin/tsx"), [path.join(here, "fixtures/replica.ts")], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? "", TSX_TSCONFIG_PATH: path.join(root, "tsconfig.base.json"), ...env }
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (d) => (stdout += d))
+      child.stderr.on("data", (d) => (stderr += d))
+      child.on("close", (code) => resolve({ code, stdout, stderr }))
+    })
+  )
+
+describe("RedisTokenStore", () => {
+  it.scopedLive("the store's operations are atomic on Redis: a stale write loses, leases belong to their holder", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisScoped()
+      const store = yield* storeOn(redis.url)
+      const minute = Duration.minutes(1)
+      assert.isTrue(yield* store.compareAndSet("k", Option.none(), "old", minute))
+      assert.isFalse(yield* store.compareAndSet("k", Option.none(), "other", minute))
+      assert.isTrue(yield* store.compareAndSet("k", Option.some("old"), "new", minute))
+      assert.isFalse(yield* store.compareAndSet("k", Option.some("old"), "stale", minute))
+      assert.deepStrictEqual(yield* store.get("k"), Option.some("new"))
+      assert.isFalse(yield* store.compareAndDelete("k", "old"))
+      assert.isTrue(yield* store.compareAndDelete("k", "new"))
+      assert.deepStrictEqual(yield* store.get("k"), Option.none())
+      assert.isTrue(yield* store.acquireLease("lease", "a", minute))
+      assert.isFalse(yield* store.acquireLease("lease", "b", minute))
+      yield* store.releaseLease("lease", "b")
+      assert.isFalse(yield* store.acquireLease("lease", "b", minute), "only the holder releases")
+      yield* store.releaseLease("lease", "a")
+      assert.isTrue(yield* store.acquireLease("lease", "b", Duration.millis(200)))
+      yield* Effect.sleep("300 millis")
+      assert.isTrue(yield* store.acquireLease("lease", "c", minute), "a lease expires by itself")
+    }), 30_000)
+
+  it.scopedLive("8 replicas x 200 callers, at cold start and at the refresh: one token request per cycle", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisScoped()
+      const { sim, url } = yield* servedSimulator({ tokenLifetime: "10 seconds" })
+      const auths = yield* Effect.all(Array.from({ length: 8 }, () => replica(url, redis.url)))
+      const cold = yield* callAll(auths, 200)
+      assert.strictEqual(cold.size, 1)
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 1)
+      // 10 s tokens are refreshed at half their life (about 5 s in); every replica's refresher fires then,
+      // and the next refresh is about 5 s later
+      yield* Effect.sleep("7 seconds")
+      const later = yield* callAll(auths, 200)
+      assert.strictEqual(later.size, 1)
+      assert.notDeepEqual([...later], [...cold])
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
+    }), 60_000)
+
+  it.scopedLive("8 replicas in separate OS processes x 200 callers: one token request", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisScoped()
+      const { sim, url } = yield* servedSimulator()
+      const results = yield* Effect.all(
+        Array.from({ length: 8 }, () => runReplicaProcess({ SIM_URL: url, REDIS_URL: redis.url, CALLERS: "200" })),
+        { concurrency: "unbounded" }
+      )
+      for (const result of results) assert.strictEqual(result.code, 0, result.stderr)
+      const distinct = new Set(results.flatMap((r) => (JSON.parse(r.stdout.trim()) as { distinct: Array<string> }).distinct))
+      assert.strictEqual(distinct.size, 1)
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 1)
+    }), 120_000)
+
+  it.scopedLive("a lease holder killed mid-fetch: another replica finishes within the lease", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisScoped()
+      const { sim, url } = yield* servedSimulator()
+      // the first token request hangs: its replica holds the lease while it waits
+      yield* sim.script("token", HosecloudSimulator.Fault.delay("60 seconds"))
+      const child = spawn(path.join(root, "node_modules/.bin/tsx"), [path.join(here, "fixtures/replica.ts")], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? "",
+          TSX_TSCONFIG_PATH: path.join(root, "tsconfig.base.json"),
+          SIM_URL: url,
+          REDIS_URL: redis.url,
+          CALLERS: "10",
+          LEASE_MS: "3000"
+        }
+      })
+      const store = yield* storeOn(redis.url)
+      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", baseUrl: url })
+      // wait until it has taken the lease and sent its request, then kill it
+      const holding = Effect.zipWith(
+        store.get(TokenStore.leaseKeyOf(key)),
+        sim.count("v3.getAccessToken"),
+        (lease, requests) => Option.isSome(lease) && requests === 1
+      )
+      yield* Effect.gen(function*() {
+        while (!(yield* holding)) yield* Effect.sleep("50 millis")
+      }).pipe(Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("the replica never took the lease") }))
+      child.kill("SIGKILL")
+      const started = Date.now()
+      const survivor = yield* replica(url, redis.url, { leaseTtl: "3 seconds" })
+      const token = yield* survivor.token
+      const waited = Date.now() - started
+      assert.strictEqual(token.corpId, "DEMOcorp00001")
+      assert.isBelow(waited, 3000 + 4000, "the survivor finished within the lease (plus starting up and its own request)")
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
+    }), 60_000)
+
+  it.scopedLive("Redis unreachable: the replica falls back to its own cache with a Warning, and recovers", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const { sim, url } = yield* servedSimulator()
+      const warnings: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        if (logLevel._tag === "Warning") warnings.push(String(message))
+      })
+      const auth = yield* replica(url, `redis://127.0.0.1:${port}`).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+      const tokens = yield* Effect.all(Array.from({ length: 100 }, () => auth.token), { concurrency: "unbounded" }).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+      assert.isTrue(tokens.every((t) => t === tokens[0]), "in-process single flight still holds")
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 1)
+      assert.isTrue(warnings.some((w) => w.includes("token store unavailable")), warnings.join("; "))
+
+      // Redis comes up on that port: the next token is shared again
+      yield* redisScoped(port)
+      yield* Effect.sleep("2500 millis")
+      yield* auth.invalidate(tokens[0])
+      const shared = yield* auth.token
+      const store = yield* storeOn(`redis://127.0.0.1:${port}`)
+      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", baseUrl: url })
+      const stored = yield* store.get(key)
+      assert.isTrue(Option.isSome(stored))
+      assert.include(Option.getOrElse(stored, () => ""), Redacted.value(shared.accessToken))
+      assert.notInclude(Option.getOrElse(stored, () => ""), "demo-app-security")
+    }), 60_000)
+})

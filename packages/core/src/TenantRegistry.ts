@@ -1,0 +1,121 @@
+/**
+ * Many companies in one process: a platform-level integrator holds credentials for each of them. The
+ * registry gives every set of credentials its own `HosecloudAuth`, built on first use and released after
+ * it has been idle for a while (an `RcMap`), so idle tenants hold no token and run no refresh fiber.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import * as RcMap from "effect/RcMap"
+import type * as Scope from "effect/Scope"
+import type * as AccessToken from "./AccessToken.js"
+import type * as AuthError from "./AuthError.js"
+import * as HosecloudAuth from "./HosecloudAuth.js"
+import * as TokenProtocol from "./TokenProtocol.js"
+
+/**
+ * The credentials of one tenant.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Credentials {
+  readonly appKey: string
+  readonly appSecurity: Redacted.Redacted<string>
+  /** Default `https://open.hosecloud.com`. */
+  readonly baseUrl?: string | undefined
+}
+
+/**
+ * The registry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The tenant's `HosecloudAuth`, held for the scope (and the idle time after it). */
+  readonly get: (credentials: Credentials) => Effect.Effect<HosecloudAuth.Service, never, Scope.Scope>
+  /** A valid token of the tenant. */
+  readonly token: (credentials: Credentials) => Effect.Effect<AccessToken.AccessToken, AuthError.AuthError>
+  /** Runs `f` with the tenant's `HosecloudAuth`. */
+  readonly use: <A, E, R>(
+    credentials: Credentials,
+    f: (auth: HosecloudAuth.Service) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E, Exclude<R, Scope.Scope>>
+  /** How many tenants are held now (in use or idle but not yet released). */
+  readonly size: Effect.Effect<number>
+}
+
+/**
+ * The tag of the registry.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class TenantRegistry extends Context.Tag("@effect-hosecloud/core/TenantRegistry")<TenantRegistry, Service>() {}
+
+/**
+ * Options of the registry: how long an unused tenant is kept, and the cache options of every tenant.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends HosecloudAuth.CacheOptions {
+  /** How long a tenant nobody uses is kept before it is released. Default 5 minutes. */
+  readonly idleTimeToLive?: Duration.DurationInput | undefined
+}
+
+class Key extends Data.Class<{
+  readonly appKey: string
+  readonly appSecurity: Redacted.Redacted<string>
+  readonly baseUrl: string
+}> {}
+
+/**
+ * A registry, scoped: closing the scope releases every tenant.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<Service, never, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const { idleTimeToLive, ...cacheOptions } = options
+    const tenants = yield* RcMap.make({
+      lookup: (key: Key) =>
+        // a tenant's layer cannot fail: `eager` would make every first use pay for a token twice
+        HosecloudAuth.make({ ...cacheOptions, ...key, eager: false }).pipe(Effect.orDie),
+      idleTimeToLive: idleTimeToLive ?? "5 minutes"
+    })
+    const keyOf = (credentials: Credentials) =>
+      new Key({
+        appKey: credentials.appKey,
+        appSecurity: credentials.appSecurity,
+        baseUrl: credentials.baseUrl ?? TokenProtocol.defaultBaseUrl
+      })
+    const get = (credentials: Credentials) => RcMap.get(tenants, keyOf(credentials))
+    const use = <A, E, R>(credentials: Credentials, f: (auth: HosecloudAuth.Service) => Effect.Effect<A, E, R>) =>
+      Effect.scoped(Effect.flatMap(get(credentials), f))
+    return {
+      get,
+      use,
+      token: (credentials) => use(credentials, (auth) => auth.token),
+      size: Effect.map(RcMap.keys(tenants), (keys) => keys.length)
+    }
+  })
+
+/**
+ * The registry in the context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<TenantRegistry, never, HttpClient.HttpClient> =>
+  Layer.scoped(TenantRegistry, make(options))

@@ -1,0 +1,92 @@
+import { TenantRegistry } from "@effect-hosecloud/core"
+import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
+import * as HttpClient from "@effect/platform/HttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Logger, LogLevel, Redacted, TestClock } from "effect"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
+
+setFlagsFromString("--expose-gc")
+const gc = runInNewContext("gc") as () => void
+const heapAfterGc = () => {
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+const tenant = (i: number) => ({ appKey: `tenant-${i}`, appSecurity: Redacted.make(`secret-${i}`) })
+
+const setup = (tenants: number, options?: TenantRegistry.Options) =>
+  Effect.gen(function*() {
+    const sim = yield* HosecloudSimulator.make({
+      credentials: Array.from({ length: tenants }, (_, i) => ({
+        appKey: `tenant-${i}`,
+        appSecurity: `secret-${i}`,
+        scope: "tenant" as const,
+        corpId: `CORP${i}`
+      }))
+    })
+    const registry = yield* TenantRegistry.make(options).pipe(
+      Effect.provideService(HttpClient.HttpClient, HosecloudSimulator.clientFor(sim.app))
+    )
+    return { sim, registry }
+  })
+
+describe("TenantRegistry", () => {
+  it.scoped("each tenant has its own HosecloudAuth, built on first use and shared while in use", () =>
+    Effect.gen(function*() {
+      const { registry, sim } = yield* setup(3)
+      assert.strictEqual(yield* registry.size, 0)
+      const a = yield* registry.token(tenant(0))
+      const b = yield* registry.token(tenant(1))
+      const again = yield* Effect.all(Array.from({ length: 50 }, () => registry.token(tenant(0))), { concurrency: "unbounded" })
+      assert.deepStrictEqual([a.corpId, b.corpId], ["CORP0", "CORP1"])
+      assert.isTrue(again.every((t) => t === a))
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
+      assert.strictEqual(yield* registry.size, 2)
+      const wrong = yield* Effect.flip(registry.token({ appKey: "tenant-2", appSecurity: Redacted.make("nope") }))
+      assert.strictEqual(wrong._tag, "InvalidKey")
+    }))
+
+  it.scoped("an idle tenant is released after idleTimeToLive: no token, no refresh fiber, no requests", () =>
+    Effect.gen(function*() {
+      const { registry, sim } = yield* setup(2, { idleTimeToLive: "10 minutes" })
+      yield* registry.token(tenant(0))
+      yield* TestClock.adjust("9 minutes")
+      yield* registry.token(tenant(1))
+      assert.strictEqual(yield* registry.size, 2)
+      yield* TestClock.adjust("2 minutes")
+      assert.strictEqual(yield* registry.size, 1, "tenant 0 was idle for 11 minutes")
+      yield* TestClock.adjust("24 hours")
+      assert.strictEqual(yield* registry.size, 0)
+      // had a refresh fiber survived, 24 hours would have cost a dozen refreshes
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
+    }))
+
+  // real time here: the test clock sorts its pending sleeps on every step, which 10,000 idle timers make slow
+  it.live("10,000 tenants: all served, all released when idle, memory back to where it was", () =>
+    Effect.gen(function*() {
+      const count = 10_000
+      const { registry, sim } = yield* setup(count, { idleTimeToLive: "3 seconds" })
+      const serveAll = Effect.forEach(
+        Array.from({ length: count }, (_, i) => i),
+        (i) => registry.token(tenant(i)),
+        { concurrency: 500, discard: true }
+      )
+      const released = Effect.gen(function*() {
+        while ((yield* registry.size) > 0) yield* Effect.sleep("100 millis")
+      }).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("tenants were not released") }))
+      // a first round warms up the code paths, the second is measured
+      yield* serveAll
+      yield* released
+      const before = heapAfterGc()
+      yield* serveAll
+      const held = heapAfterGc() - before
+      yield* released
+      const after = heapAfterGc() - before
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2 * count)
+      // what the live tenants held is given back once they are released
+      assert.isAbove(held, 0)
+      assert.isBelow(after, Math.max(held * 0.25, 8 * 1024 * 1024), `held ${held} bytes, left ${after} bytes`)
+    }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.None)), 120_000)
+})
