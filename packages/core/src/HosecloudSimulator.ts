@@ -115,6 +115,8 @@ export interface Issued {
   readonly scope: AccessToken.Scope
   /** In the simulator's (server's) clock. */
   readonly expiresTime: number
+  /** The server's clock skew when it issued the token: its expiry in local time is `expiresTime - skew`. */
+  readonly skew: number
   readonly revoked: boolean
 }
 
@@ -182,6 +184,15 @@ export interface Simulator {
   readonly setLocation: (url: string) => Effect.Effect<void>
   /** Queues faults for the next requests to `target`, one request each, in order. */
   readonly script: (target: Target, ...faults: ReadonlyArray<Fault>) => Effect.Effect<void>
+  /**
+   * Faults each request to `target` with `probability`, choosing among `faults` at random (after the
+   * scripted ones). A probability of 0 turns it off.
+   */
+  readonly setRandomFaults: (target: Target, probability: number, faults: ReadonlyArray<Fault>) => Effect.Effect<void>
+  /** Answers every request to `target` with `fault` until it is set back to `undefined` (an outage). */
+  readonly setDown: (target: Target, fault: Fault | undefined) => Effect.Effect<void>
+  /** Every traceId the simulator has sent with a system error, in order. */
+  readonly traceIdsSent: Effect.Effect<ReadonlyArray<string>>
   /** Revokes one token (by its access token string), or every token when none is given. */
   readonly revoke: (accessToken?: string) => Effect.Effect<void>
   readonly counts: Effect.Effect<Counts>
@@ -214,6 +225,8 @@ interface State {
   readonly skew: number
   readonly location: string
   readonly faults: Readonly<Record<Target, ReadonlyArray<Fault>>>
+  readonly random: Readonly<Record<Target, { readonly probability: number; readonly faults: ReadonlyArray<Fault> }>>
+  readonly down: Readonly<Record<Target, Fault | undefined>>
   readonly counts: Counts
   readonly serial: number
 }
@@ -251,6 +264,8 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
       skew: signedMillis(options.skew ?? 0),
       location: options.location ?? "https://app.ekuaibao.com/",
       faults: { token: [], business: [] },
+      random: { token: { probability: 0, faults: [] }, business: { probability: 0, faults: [] } },
+      down: { token: undefined, business: undefined },
       counts: { received: {}, outcomes: {} },
       serial: 0
     })
@@ -278,12 +293,28 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
 
     const serverNow = Effect.zipWith(Clock.currentTimeMillis, Ref.get(state), (now, s) => now + s.skew)
 
-    const nextFault = (target: Target) =>
+    const scripted = (target: Target) =>
       Ref.modify(state, (s): [Option.Option<Fault>, State] => {
         const [first, ...rest] = s.faults[target]
         return first === undefined
           ? [Option.none(), s]
           : [Option.some(first), { ...s, faults: { ...s.faults, [target]: rest } }]
+      })
+
+    /** The scripted fault first, then an outage, then a random one. */
+    const nextFault = (target: Target) =>
+      Effect.flatMap(scripted(target), (first) => {
+        if (Option.isSome(first)) return Effect.succeed(first)
+        return Effect.flatMap(Ref.get(state), (s) => {
+          const down = s.down[target]
+          if (down !== undefined) return Effect.succeedSome(down)
+          const { faults, probability } = s.random[target]
+          if (probability <= 0 || faults.length === 0) return Effect.succeedNone
+          return Effect.flatMap(Random.next, (roll) =>
+            roll >= probability
+              ? Effect.succeedNone
+              : Effect.map(Random.nextIntBetween(0, faults.length), (i) => Option.some(faults[i])))
+        })
       })
 
     const respond = (body: unknown, status = 200) =>
@@ -307,6 +338,7 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
     // every change is one synchronous step (a copy per issue would make 10,000 tenants quadratic)
     const tokens = new Map<string, Issued>()
     const refreshTokens = new Map<string, string>()
+    const traceIdsSent: Array<string> = []
 
     const issue = (credentials: Registered, lifetime?: number) =>
       Effect.gen(function*() {
@@ -332,6 +364,7 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
             corpId: credentials.corpId,
             scope: credentials.scope,
             expiresTime,
+            skew: s.skew,
             revoked: false
           }
           tokens.set(accessToken, issued)
@@ -352,6 +385,7 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
           case "SystemError": {
             yield* record(endpoint, "SystemError")
             const id = fault.traceId ?? (yield* traceId)
+            traceIdsSent.push(id)
             return v3
               ? yield* respond({ code: "500", msg: "system error", data: null, traceId: id })
               : yield* respond({ errorCode: 500, errorMessage: "system error", traceId: id }, 500)
@@ -402,7 +436,9 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
         switch (check._tag) {
           case "Missing": {
             yield* record("v3.getAccessToken", "SystemError")
-            return yield* respond({ code: "500", msg: "system error", data: null, traceId: yield* traceId })
+            const id = yield* traceId
+            traceIdsSent.push(id)
+            return yield* respond({ code: "500", msg: "system error", data: null, traceId: id })
           }
           case "Invalid":
             yield* record("v3.getAccessToken", "InvalidKey")
@@ -554,6 +590,10 @@ export const make = (options: Options = {}): Effect.Effect<Simulator> =>
       setLocation: (url) => Ref.update(state, (s) => ({ ...s, location: url })),
       script: (target, ...faults) =>
         Ref.update(state, (s) => ({ ...s, faults: { ...s.faults, [target]: [...s.faults[target], ...faults] } })),
+      setRandomFaults: (target, probability, faults) =>
+        Ref.update(state, (s) => ({ ...s, random: { ...s.random, [target]: { probability, faults } } })),
+      setDown: (target, fault) => Ref.update(state, (s) => ({ ...s, down: { ...s.down, [target]: fault } })),
+      traceIdsSent: Effect.sync(() => [...traceIdsSent]),
       revoke: revokeToken,
       counts: Effect.map(Ref.get(state), (s) => s.counts),
       count: (endpoint, outcome) =>

@@ -216,6 +216,42 @@ describe("HosecloudSimulator", () => {
       assert.deepStrictEqual(yield* sim.counts, { received: {}, outcomes: {} })
     }))
 
+  it.effect("setDown answers every request with the fault until lifted; traceIdsSent lists what was sent", () =>
+    Effect.gen(function*() {
+      const { demo, sim } = yield* harness()
+      yield* sim.setDown("token", HosecloudSimulator.Fault.systemError())
+      const ids = [(yield* demo).json!.traceId, (yield* demo).json!.traceId, (yield* demo).json!.traceId]
+      assert.deepStrictEqual(yield* sim.traceIdsSent, ids)
+      assert.strictEqual(new Set(ids).size, 3)
+      yield* sim.setDown("token", undefined)
+      assert.strictEqual((yield* demo).json!.code, "200")
+    }))
+
+  it.effect("setRandomFaults faults about the given share of requests, with the given kinds", () =>
+    Effect.gen(function*() {
+      const { demo, sim } = yield* harness()
+      yield* sim.setRandomFaults("token", 0.2, [HosecloudSimulator.Fault.httpStatus(502), HosecloudSimulator.Fault.invalidKey()])
+      const statuses = []
+      for (let i = 0; i < 1000; i++) statuses.push(yield* demo)
+      const bad = statuses.filter((a) => a.status === 502).length
+      const refused = statuses.filter((a) => a.json?.code === "403").length
+      assert.isAbove(bad + refused, 120)
+      assert.isBelow(bad + refused, 280)
+      assert.isAbove(bad, 40)
+      assert.isAbove(refused, 40)
+      yield* sim.setRandomFaults("token", 0, [])
+      assert.strictEqual((yield* demo).json!.code, "200")
+    }))
+
+  it.effect("issued tokens record the skew they were issued under", () =>
+    Effect.gen(function*() {
+      const { demo, sim } = yield* harness({ skew: 90_000 })
+      yield* demo
+      yield* sim.setSkew(-30_000)
+      yield* demo
+      assert.deepStrictEqual((yield* sim.issued).map((t) => t.skew), [90_000, -30_000])
+    }))
+
   it.scoped("layer provides the simulator and an in-memory HttpClient", () =>
     Effect.gen(function*() {
       const client = yield* HttpClient.HttpClient
