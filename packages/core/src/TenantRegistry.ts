@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
@@ -88,10 +88,15 @@ export const make = (
 ): Effect.Effect<Service, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const { idleTimeToLive, ...cacheOptions } = options
+    // the registry's own client: an RcMap runs a lookup in the context of whoever asks first
+    const http = yield* HttpClient.HttpClient
     const tenants = yield* RcMap.make({
       lookup: (key: Key) =>
-        // a tenant's layer cannot fail: `eager` would make every first use pay for a token twice
-        HosecloudAuth.make({ ...cacheOptions, ...key, eager: false }).pipe(Effect.orDie),
+        HosecloudAuth.make({ ...cacheOptions, ...key, eager: false }).pipe(
+          Effect.provideService(HttpClient.HttpClient, http),
+          // without `eager` building a tenant makes no request, so it cannot fail
+          Effect.orDie
+        ),
       idleTimeToLive: idleTimeToLive ?? "5 minutes"
     })
     const keyOf = (credentials: Credentials) =>

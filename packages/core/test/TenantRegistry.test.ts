@@ -63,6 +63,15 @@ describe("TenantRegistry", () => {
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
     }))
 
+  it.scoped("tenants use the registry's HTTP client, whatever client the caller's context has", () =>
+    Effect.gen(function*() {
+      const { registry, sim } = yield* setup(1)
+      const elsewhere = HttpClient.make(() => Effect.die("the caller's client was used"))
+      const token = yield* registry.token(tenant(0)).pipe(Effect.provideService(HttpClient.HttpClient, elsewhere))
+      assert.strictEqual(token.corpId, "CORP0")
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 1)
+    }))
+
   // real time here: the test clock sorts its pending sleeps on every step, which 10,000 idle timers make slow
   it.live("10,000 tenants: all served, all released when idle, memory back to where it was", () =>
     Effect.gen(function*() {

@@ -1,0 +1,41 @@
+// One replica process of the fleet benchmark: 1,000 callers at cold start, then 1,000 more once the
+// first refresh has happened; prints the latency of every call, in milliseconds.
+import { RedisTokenStore } from "@effect-hosecloud/adapters"
+import { HosecloudAuth } from "@effect-hosecloud/core"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { Effect, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
+
+const simUrl = process.env["SIM_URL"] ?? ""
+const redisUrl = process.env["REDIS_URL"] ?? ""
+const callers = Number(process.env["CALLERS"] ?? "1000")
+const options = { appKey: "demo-app-key", appSecurity: Redacted.make("demo-app-security"), baseUrl: simUrl }
+
+const AuthLive = redisUrl === ""
+  ? HosecloudAuth.layer(options).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  : HosecloudAuth.layerShared(options).pipe(
+    Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, RedisTokenStore.layer({ url: redisUrl })))
+  )
+
+const timed = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    const start = performance.now()
+    yield* effect
+    return performance.now() - start
+  })
+
+const program = Effect.gen(function*() {
+  const auth = yield* HosecloudAuth.HosecloudAuth
+  const next = yield* auth.changes.pipe(Stream.take(2), Stream.runDrain, Effect.fork)
+  const cold = yield* Effect.all(Array.from({ length: callers }, () => timed(auth.token)), { concurrency: "unbounded" })
+  yield* next.await
+  const expiry = yield* Effect.all(Array.from({ length: callers }, () => timed(auth.token)), { concurrency: "unbounded" })
+  process.stdout.write(`${JSON.stringify({ cold, expiry })}\n`)
+})
+
+Effect.runPromise(program.pipe(Effect.provide(AuthLive), Logger.withMinimumLogLevel(LogLevel.None))).then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`${String(error)}\n`)
+    process.exit(1)
+  }
+)
