@@ -2,8 +2,8 @@
  * An `HttpClient` for the Hosecloud business APIs: it prefixes the edition host, attaches the current
  * token, and when a token is refused (HTTP 403) drops it, gets a fresh one and retries once.
  *
- * The token is attached below the platform's tracing: spans and errors record the request with the
- * token's place marked `<redacted>`, while only the wire sees the token itself.
+ * Spans and errors record the request with the token's place marked `<redacted>`, while only the wire
+ * sees the token itself.
  *
  * @since 0.1.0
  */
@@ -27,6 +27,7 @@ import type * as AccessToken from "./AccessToken.js"
 import * as ApiError from "./ApiError.js"
 import type * as AuthError from "./AuthError.js"
 import * as HosecloudAuth from "./HosecloudAuth.js"
+import * as ClientSpan from "./internal/clientSpan.js"
 import * as Http from "./internal/http.js"
 import * as TokenProtocol from "./TokenProtocol.js"
 
@@ -128,12 +129,6 @@ export const withTenant =
   (corpId: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.locally(self, currentTenant, Option.some(corpId))
 
-/** The token the transport below the tracing attaches; set around each attempt. */
-const currentToken = globalValue(
-  Symbol.for("@effect-hosecloud/core/HosecloudClient/currentToken"),
-  () => FiberRef.unsafeMake<AccessToken.AccessToken | undefined>(undefined)
-)
-
 /**
  * The business-API client over `HosecloudAuth` and an `HttpClient`.
  *
@@ -158,19 +153,15 @@ export const make = (
         ? HttpClientRequest.setUrlParam(request, tokenName, Redacted.value(token.accessToken))
         : HttpClientRequest.setHeader(request, tokenName, Redacted.value(token.accessToken))
 
-    // Below the tracing: the span and any error describe `request` (token marked), the wire gets the token.
-    const transport = HttpClient.make((request, _url, _signal, fiber) => {
-      const token = fiber.getFiberRef(currentToken)
-      if (token === undefined) return Effect.die("HosecloudClient transport used without a token")
-      return http.execute(attach(request, token)).pipe(
-        Effect.locally(HttpClient.currentTracerDisabledWhen, constTrue),
-        Effect.map((response) => withRequest(response, request)),
-        Effect.mapError((error) => rebase(error, request, Redacted.value(token.accessToken)))
-      )
-    })
-
+    // The span and any error describe `request` (token marked); only the wire request carries the token,
+    // and it is sent with the platform's own span switched off.
     const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) =>
-      Effect.locally(transport.execute(request), currentToken, token)
+      ClientSpan.traced(request, (traced) =>
+        http.execute(attach(traced, token)).pipe(
+          Effect.locally(HttpClient.currentTracerDisabledWhen, constTrue),
+          Effect.map((response) => withRequest(response, request)),
+          Effect.mapError((error) => rebase(error, request, Redacted.value(token.accessToken)))
+        ))
 
     const prepare = (request: HttpClientRequest.HttpClientRequest) =>
       Effect.zipWith(FiberRef.get(currentTenant), baseUrl, (tenant, base) => {

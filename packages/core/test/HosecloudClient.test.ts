@@ -129,6 +129,23 @@ describe("HosecloudClient", () => {
       const sub = yield* getCorporation(client).pipe(HosecloudClient.withTenant("SUBcorp0002"))
       assert.strictEqual(sub.id, "SUBcorp0002")
     }))
+  it.scoped("one client span per request, propagated to the wire as trace headers", () =>
+    Effect.gen(function*() {
+      const headers: Array<Record<string, string>> = []
+      const { client } = yield* setupClient({
+        http: (base) =>
+          HttpClient.make((request) => {
+            if (request.url.includes("corporations")) headers.push({ ...request.headers })
+            return base.execute(request)
+          })
+      })
+      const { spans } = yield* observe(client.get(corporations).pipe(Effect.withSpan("workflow")))
+      const business = spans.filter((s) => s.name === "http.client GET")
+      assert.strictEqual(business.length, 1)
+      assert.strictEqual(business[0].attributes.get("http.response.status_code"), 200)
+      assert.strictEqual(headers.length, 1)
+      assert.match(headers[0]["traceparent"] ?? "", new RegExp(`^00-${business[0].span.traceId}-${business[0].span.spanId}-`))
+    }))
 })
 
 describe("redaction", () => {
