@@ -76,6 +76,16 @@ describe("soak", () => {
         })
       // reads run as their own fibers: one that waits on a retry must not stop the clock
       let pending: Array<Fiber.RuntimeFiber<Exit.Exit<readonly [AccessToken.AccessToken, number], AuthError.AuthError>>> = []
+      /** Checks the reads that have finished, and keeps the others. */
+      const collect = Effect.gen(function*() {
+        const still: typeof pending = []
+        for (const fiber of pending) {
+          const done = yield* Fiber.poll(fiber)
+          if (Option.isSome(done) && Exit.isSuccess(done.value)) yield* check(done.value.value)
+          else still.push(fiber)
+        }
+        pending = still
+      })
       for (let second = 0; second < hours * 3600; second++) {
         // every half hour the server's clock jumps to somewhere within ten minutes of ours
         if (second % 1800 === 0) yield* sim.setSkew((yield* Random.nextIntBetween(-600, 601)) * 1000)
@@ -83,24 +93,12 @@ describe("soak", () => {
         if (second % (12 * 3600) === 0) yield* sim.script("token", HosecloudSimulator.Fault.systemError())
         pending.push(yield* Effect.fork(Effect.exit(Effect.zip(auth.token, clock.currentTimeMillis))))
         yield* clock.advance("1 second")
-        const still: typeof pending = []
-        for (const fiber of pending) {
-          const done = yield* Fiber.poll(fiber)
-          if (Option.isSome(done) && Exit.isSuccess(done.value)) yield* check(done.value.value)
-          else still.push(fiber)
-        }
-        pending = still
+        yield* collect
       }
       // the last reads finish within a request time-out and the waiting budget
       for (let i = 0; i < 30 && pending.length > 0; i++) {
         yield* clock.advance("1 second")
-        const still: typeof pending = []
-        for (const fiber of pending) {
-          const done = yield* Fiber.poll(fiber)
-          if (Option.isSome(done) && Exit.isSuccess(done.value)) yield* check(done.value.value)
-          else still.push(fiber)
-        }
-        pending = still
+        yield* collect
       }
       assert.strictEqual(pending.length, 0)
       const requests = yield* sim.count("v3.getAccessToken")

@@ -7,6 +7,7 @@
  */
 import type * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
+import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -23,8 +24,8 @@ import * as Stream from "effect/Stream"
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-const requestBytes = (request: HttpClientRequest.HttpClientRequest): Uint8Array => {
-  const body = request.body
+/** The bytes of a body held in memory; streams and form data are not supported here. */
+const bodyBytes = (body: HttpBody.HttpBody): Uint8Array => {
   if (body._tag === "Uint8Array") return body.body
   if (body._tag === "Raw") {
     if (typeof body.body === "string") return encoder.encode(body.body)
@@ -39,7 +40,7 @@ export const toServerRequest = (
   url: URL
 ): HttpServerRequest.HttpServerRequest => {
   const base = HttpServerRequest.fromWeb(new Request(url.toString(), { method: request.method, headers: request.headers }))
-  const bytes = requestBytes(request)
+  const bytes = bodyBytes(request.body)
   const text = decoder.decode(bytes)
   const own = (value: unknown) => ({ value, enumerable: false })
   return Object.create(base, {
@@ -53,16 +54,6 @@ export const toServerRequest = (
     })),
     urlParamsBody: own(Effect.succeed(UrlParams.fromInput(new URLSearchParams(text))))
   }) as HttpServerRequest.HttpServerRequest
-}
-
-const responseBytes = (response: HttpServerResponse.HttpServerResponse): Uint8Array => {
-  const body = response.body
-  if (body._tag === "Uint8Array") return body.body
-  if (body._tag === "Raw") {
-    if (typeof body.body === "string") return encoder.encode(body.body)
-    if (body.body instanceof Uint8Array) return body.body
-  }
-  return new Uint8Array(0)
 }
 
 class MemoryResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
@@ -81,7 +72,7 @@ class MemoryResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   constructor(readonly request: HttpClientRequest.HttpClientRequest, response: HttpServerResponse.HttpServerResponse) {
     super()
-    const bytes = responseBytes(response)
+    const bytes = bodyBytes(response.body)
     const text = decoder.decode(bytes)
     const contentType = response.body._tag === "Empty" ? undefined : response.body.contentType
     this.headers = contentType === undefined ? response.headers : Headers.set(response.headers, "content-type", contentType)
