@@ -104,8 +104,8 @@ describe("the hosecloud executable", () => {
     await withSimulator(async (url) => {
       const watcher = start(["watch"], demoEnv(url))
       const closed = finish(watcher)
-      await waitFor(watcher, /new token for corp DEMOcorp00001 \(tenant\)/)
-      await waitFor(watcher, /refresh scheduled/)
+      // one wait for both lines: they may arrive in one chunk
+      await waitFor(watcher, /new token for corp DEMOcorp00001 \(tenant\)[\s\S]*refresh scheduled/)
       watcher.kill("SIGINT")
       const result = await closed
       assert.strictEqual(result.code, 0)
