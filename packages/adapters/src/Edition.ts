@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
+import { type AuthError, HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -104,5 +104,9 @@ export const apiUrlConfig: Config.Config<string> = Config.all([
 export const layerClient = (
   edition: Edition,
   options?: Omit<HosecloudClient.Options, "baseUrl">
-): Layer.Layer<HosecloudClient.HosecloudClient, never, HosecloudAuth.HosecloudAuth | HttpClient.HttpClient> =>
+): Layer.Layer<
+  HosecloudClient.HosecloudClient,
+  AuthError.InvalidOptions,
+  HosecloudAuth.HosecloudAuth | HttpClient.HttpClient
+> =>
   HosecloudClient.layer({ ...options, baseUrl: hostOf(edition) })

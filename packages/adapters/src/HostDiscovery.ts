@@ -5,11 +5,11 @@
  *
  * @since 0.1.0
  */
-import { HosecloudAuth, HosecloudClient, TokenProtocol } from "@effect-hosecloud/core"
+import { type AuthError, HosecloudAuth, HosecloudClient, TokenProtocol, Validation } from "@effect-hosecloud/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -72,13 +72,18 @@ const trimSlash = (url: string) => url.replace(/\/+$/, "")
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Service, never, HttpClient.HttpClient | HosecloudAuth.HosecloudAuth | Scope.Scope> =>
+): Effect.Effect<
+  Service,
+  AuthError.InvalidOptions,
+  HttpClient.HttpClient | HosecloudAuth.HosecloudAuth | Scope.Scope
+> =>
   Effect.gen(function*() {
     const http = yield* HttpClient.HttpClient
     const auth = yield* HosecloudAuth.HosecloudAuth
-    const probe = trimSlash(yield* Effect.orDie(HosecloudAuth.validateBaseUrl(options.probeUrl ?? Edition.hosts.standalone)))
-    const fallback = trimSlash(yield* Effect.orDie(HosecloudAuth.validateBaseUrl(options.fallbackUrl ?? probe)))
-    const interval = Duration.decode(options.interval ?? "1 hour")
+    const probe = trimSlash(yield* Validation.url("probeUrl", options.probeUrl, Edition.hosts.standalone))
+    const fallback = trimSlash(yield* Validation.url("fallbackUrl", options.fallbackUrl, probe))
+    const interval = yield* Validation.duration("interval", options.interval, "1 hour")
+    if (options.corpId !== undefined) yield* Validation.nonEmptyString("corpId", options.corpId)
     const host = yield* SubscriptionRef.make(Option.none<string>())
 
     const corpId = options.corpId === undefined
@@ -146,7 +151,7 @@ export const make = (
  */
 export const layer = (
   options?: Options
-): Layer.Layer<HostDiscovery, never, HttpClient.HttpClient | HosecloudAuth.HosecloudAuth> =>
+): Layer.Layer<HostDiscovery, AuthError.InvalidOptions, HttpClient.HttpClient | HosecloudAuth.HosecloudAuth> =>
   Layer.scoped(HostDiscovery, make(options))
 
 /**
@@ -157,7 +162,11 @@ export const layer = (
  */
 export const layerClient = (
   options?: Options & Omit<HosecloudClient.Options, "baseUrl">
-): Layer.Layer<HosecloudClient.HosecloudClient | HostDiscovery, never, HttpClient.HttpClient | HosecloudAuth.HosecloudAuth> =>
+): Layer.Layer<
+  HosecloudClient.HosecloudClient | HostDiscovery,
+  AuthError.InvalidOptions,
+  HttpClient.HttpClient | HosecloudAuth.HosecloudAuth
+> =>
   Layer.effect(
     HosecloudClient.HosecloudClient,
     Effect.flatMap(HostDiscovery, (discovery) => HosecloudClient.make({ ...options, baseUrl: discovery.current }))

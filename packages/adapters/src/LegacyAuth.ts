@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { type AccessToken, AuthError, HosecloudAuth, TokenProtocol } from "@effect-hosecloud/core"
+import { type AccessToken, AuthError, HosecloudAuth, TokenProtocol, Validation } from "@effect-hosecloud/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
@@ -138,24 +138,28 @@ export interface V1Options {
  * @since 0.1.0
  * @category constructors
  */
-export const v1 = (options: V1Options): Effect.Effect<TokenProtocol.TokenProtocol, never, HttpClient.HttpClient> =>
+export const v1 = (
+  options: V1Options
+): Effect.Effect<TokenProtocol.TokenProtocol, AuthError.InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const baseUrl = yield* Effect.orDie(HosecloudAuth.validateBaseUrl(options.baseUrl))
+    const appKey = yield* Validation.nonEmptyString("appKey", options.appKey)
+    const appSecurity = yield* Validation.secret("appSecurity", options.appSecurity)
+    const baseUrl = yield* Validation.url("baseUrl", options.baseUrl)
     const url = TokenProtocol.joinUrl(baseUrl, v1Path)
-    const maxBodyBytes = options.maxBodyBytes ?? TokenProtocol.defaultMaxBodyBytes
+    const maxBodyBytes = yield* Validation.size("maxBodyBytes", options.maxBodyBytes, TokenProtocol.defaultMaxBodyBytes)
     const issue = Effect.suspend(() =>
       exchange(
         client,
         HttpClientRequest.post(url).pipe(
           HttpClientRequest.acceptJson,
-          HttpClientRequest.bodyUnsafeJson({ appKey: options.appKey, appSecurity: Redacted.value(options.appSecurity) })
+          HttpClientRequest.bodyUnsafeJson({ appKey, appSecurity: Redacted.value(appSecurity) })
         ),
         true,
         maxBodyBytes
       )
     )
-    return { name: "v1", issue, refresh: Option.none() }
+    return { name: "v1", issue, refresh: Option.none(), secrets: [appSecurity] }
   })
 
 /**
@@ -187,13 +191,16 @@ export interface V2RefreshOptions {
 export const withV2Refresh = (
   protocol: TokenProtocol.TokenProtocol,
   options: V2RefreshOptions
-): Effect.Effect<TokenProtocol.TokenProtocol, never, HttpClient.HttpClient> =>
+): Effect.Effect<TokenProtocol.TokenProtocol, AuthError.InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const baseUrl = yield* Effect.orDie(HosecloudAuth.validateBaseUrl(options.baseUrl))
-    const path = options.expireDays === undefined ? v2RefreshPath : `${v2RefreshPath}/expireDate`
+    const baseUrl = yield* Validation.url("baseUrl", options.baseUrl)
+    const expireDays = options.expireDays === undefined
+      ? undefined
+      : yield* Validation.integer("expireDays", options.expireDays, 1, 3650)
+    const path = expireDays === undefined ? v2RefreshPath : `${v2RefreshPath}/expireDate`
     const url = TokenProtocol.joinUrl(baseUrl, path)
-    const maxBodyBytes = options.maxBodyBytes ?? TokenProtocol.defaultMaxBodyBytes
+    const maxBodyBytes = yield* Validation.size("maxBodyBytes", options.maxBodyBytes, TokenProtocol.defaultMaxBodyBytes)
     const refresh = (current: AccessToken.AccessToken) =>
       Effect.suspend(() =>
         exchange(
@@ -204,7 +211,7 @@ export const withV2Refresh = (
               accessToken: Redacted.value(current.accessToken),
               refreshToken: Redacted.value(current.refreshToken),
               powerCode: "219904",
-              ...(options.expireDays === undefined ? {} : { expireDate: String(options.expireDays) })
+              ...(expireDays === undefined ? {} : { expireDate: String(expireDays) })
             })
           ),
           false,
@@ -217,7 +224,12 @@ export const withV2Refresh = (
           attributes: { "http.request.method": "POST", "url.path": path, "server.address": new URL(baseUrl).origin }
         })
       )
-    return { name: `${protocol.name}+v2refresh`, issue: protocol.issue, refresh: Option.some(refresh) }
+    return {
+      name: `${protocol.name}+v2refresh`,
+      issue: protocol.issue,
+      refresh: Option.some(refresh),
+      secrets: protocol.secrets
+    }
   })
 
 /**
@@ -255,9 +267,9 @@ export interface Options extends V1Options, HosecloudAuth.CacheOptions {
  * @since 0.1.0
  * @category layers
  */
-export const layer = <const O extends Options>(
-  options: O
-): Layer.Layer<HosecloudAuth.HosecloudAuth, HosecloudAuth.LayerError<O>, HttpClient.HttpClient> =>
+export const layer = (
+  options: Options
+): Layer.Layer<HosecloudAuth.HosecloudAuth, AuthError.InvalidOptions, HttpClient.HttpClient> =>
   HosecloudAuth.layerWith(
     Effect.flatMap(v1(options), (protocol) =>
       options.refresh === "v2"

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { type AuthError, Validation } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
@@ -57,8 +58,21 @@ export interface Options extends HosecloudSimulator.Options {
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<HosecloudSimulator.HosecloudSimulator | SimulatorAddress, HttpServerError.ServeError> => {
-  const host = options.host ?? "127.0.0.1"
+): Layer.Layer<
+  HosecloudSimulator.HosecloudSimulator | SimulatorAddress,
+  HttpServerError.ServeError | AuthError.InvalidOptions
+> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Effect.all([
+        Validation.integer("port", options.port ?? 0, 0, 65535),
+        Validation.nonEmptyString("host", options.host ?? "127.0.0.1")
+      ]),
+      ([port, host]) => serveOn(options, port, host)
+    )
+  )
+
+const serveOn = (options: Options, port: number, host: string) => {
   const serve = Layer.unwrapEffect(
     Effect.map(HosecloudSimulator.HosecloudSimulator, (simulator) => HttpServer.serve(simulator.app))
   )
@@ -74,6 +88,6 @@ export const layer = (
   )
   return Layer.mergeAll(serve, address).pipe(
     Layer.provideMerge(HosecloudSimulator.layerSimulator(options)),
-    Layer.provide(NodeHttpServer.layer(() => createServer(), { port: options.port ?? 0, host }))
+    Layer.provide(NodeHttpServer.layer(() => createServer(), { port, host }))
   )
 }

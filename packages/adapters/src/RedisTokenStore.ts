@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { TokenStore } from "@effect-hosecloud/core"
+import { type AuthError, TokenStore, Validation } from "@effect-hosecloud/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -89,23 +89,27 @@ export interface Options {
 
 /**
  * A Redis client for the lifetime of the layer, and the store on it. Building it waits (`connectTimeout`)
- * for the first connection but never fails: while Redis cannot be reached, every store operation fails and
- * replicas use their own caches.
+ * for the first connection but never fails on Redis being away: while Redis cannot be reached, every store
+ * operation fails and replicas use their own caches. Bad options fail it with `InvalidOptions`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore> =>
+export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore, AuthError.InvalidOptions> =>
   Layer.scoped(
     TokenStore.TokenStore,
-    Effect.map(
-      Effect.acquireRelease(
+    Effect.gen(function*() {
+      const url = yield* Redacted.isRedacted(options.url)
+        ? Validation.secret("url", options.url)
+        : Effect.map(Validation.nonEmptyString("url", options.url), Redacted.make)
+      const commandTimeout = yield* Validation.duration("commandTimeout", options.commandTimeout, "1 second")
+      const connectTimeout = yield* Validation.duration("connectTimeout", options.connectTimeout, "2 seconds")
+      const client = yield* Effect.acquireRelease(
         Effect.sync(() => {
-          const url = typeof options.url === "string" ? options.url : Redacted.value(options.url)
-          const client = new Redis(url, {
+          const client = new Redis(Redacted.value(url), {
             enableOfflineQueue: false,
             maxRetriesPerRequest: 0,
-            commandTimeout: Duration.toMillis(options.commandTimeout ?? "1 second"),
+            commandTimeout: Duration.toMillis(commandTimeout),
             // reconnect forever, at most every 2 seconds
             retryStrategy: (times) => Math.min(times * 100, 2000),
             ...options.redis
@@ -115,9 +119,10 @@ export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore> =>
           return client
         }),
         (client) => Effect.sync(() => client.disconnect())
-      ).pipe(Effect.tap(awaitReady(Duration.decode(options.connectTimeout ?? "2 seconds")))),
-      make
-    )
+      )
+      yield* awaitReady(connectTimeout)(client)
+      return make(client)
+    })
   )
 
 /** Waits until the client can take commands, or gives up quietly: the store then fails until it can. */
@@ -135,6 +140,9 @@ const awaitReady = (limit: Duration.Duration) => (client: Redis) =>
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: Layer.Layer<TokenStore.TokenStore, ConfigError.ConfigError> = Layer.unwrapEffect(
+export const layerConfig: Layer.Layer<
+  TokenStore.TokenStore,
+  ConfigError.ConfigError | AuthError.InvalidOptions
+> = Layer.unwrapEffect(
   Effect.map(Config.redacted("HOSECLOUD_REDIS_URL"), (url) => layer({ url }))
 )

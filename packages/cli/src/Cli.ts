@@ -99,7 +99,13 @@ const credentials: Effect.Effect<Credentials, CliFailure, CliIO> = Effect.gen(fu
  * @since 0.1.0
  * @category errors
  */
-export const describeAuthError = (error: AuthError.AuthError, baseUrl: string): CliFailure => {
+export const describeAuthError = (
+  error: AuthError.AuthError | AuthError.InvalidOptions,
+  baseUrl: string
+): CliFailure => {
+  if (error._tag === "InvalidOptions") {
+    return new CliFailure({ code: ExitCode.usage, line: `error: ${error.message}` })
+  }
   if (error._tag === "InvalidKey") {
     return new CliFailure({
       code: ExitCode.invalidKey,

@@ -194,15 +194,16 @@ export const run: Effect.Effect<void, ClaimFailed | HttpServerError.ServeError, 
     Effect.gen(function*() {
       const context = yield* Layer.build(NodeSimulator.layer())
       const { url } = yield* Effect.provide(NodeSimulator.SimulatorAddress, context)
-      yield* Effect.provide(steps(url), context).pipe(
-        Effect.catchTags({
-          InvalidKey: (e) => Effect.fail(new ClaimFailed({ claim: "the demo's own credentials work", seen: e.message })),
-          SystemError: (e) => Effect.fail(new ClaimFailed({ claim: "the simulator answers", seen: e.message })),
-          Unauthorized: (e) => Effect.fail(new ClaimFailed({ claim: "a fresh token is accepted", seen: e.message })),
-          ApiError: (e) => Effect.fail(new ClaimFailed({ claim: "the business call succeeds", seen: e.message })),
-          RequestError: (e) => Effect.fail(new ClaimFailed({ claim: "the simulator is reachable", seen: e.message })),
-          ResponseError: (e) => Effect.fail(new ClaimFailed({ claim: "the simulator answers", seen: e.message }))
-        })
-      )
-    })
+      yield* Effect.provide(steps(url), context)
+    }).pipe(
+      Effect.catchTags({
+        InvalidKey: (e) => Effect.fail(new ClaimFailed({ claim: "the demo's own credentials work", seen: e.message })),
+        SystemError: (e) => Effect.fail(new ClaimFailed({ claim: "the simulator answers", seen: e.message })),
+        InvalidOptions: (e) => Effect.fail(new ClaimFailed({ claim: "the demo's options are accepted", seen: e.message })),
+        Unauthorized: (e) => Effect.fail(new ClaimFailed({ claim: "a fresh token is accepted", seen: e.message })),
+        ApiError: (e) => Effect.fail(new ClaimFailed({ claim: "the business call succeeds", seen: e.message })),
+        RequestError: (e) => Effect.fail(new ClaimFailed({ claim: "the simulator is reachable", seen: e.message })),
+        ResponseError: (e) => Effect.fail(new ClaimFailed({ claim: "the simulator answers", seen: e.message }))
+      })
+    )
   )

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -66,14 +67,56 @@ export interface IssuedToken {
 }
 
 /**
+ * The largest clock skew a `Date` header is trusted with: 24 hours. A server clock that far off is a
+ * broken proxy or a broken clock, not a time zone, and trusting it would move a token's expiry by more
+ * than its whole life (a `Date` of 1970 would make a 2-hour token last until 2083).
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const maxClockSkew: Duration.Duration = Duration.hours(24)
+
+/**
+ * The longest lifetime a token is believed to have: 400 days. Hosecloud issues tokens for 2 hours (v3,
+ * v1) or 32 days (the legacy refresh, capped by the licence); an `expiresTime` further out is a unit
+ * error (micro- or nanoseconds) or garbage, and serving such a token "forever" would hide it.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const maxLifetime: Duration.Duration = Duration.days(400)
+
+/**
+ * How far the server's clock is ahead of the local one, measured from its `Date` header (whole seconds)
+ * on the safe side: the server's second is assumed to have ended, and the stamp to have happened as
+ * early as `sentAt`. `Right(offset)` to use; `Left(offset)` when it is larger than `maxClockSkew` and is
+ * ignored; `Right(0)` without a `Date` header.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const clockOffset = (
+  serverTime: Option.Option<number>,
+  sentAt: number
+): Either.Either<number, number> =>
+  Option.match(serverTime, {
+    onNone: () => Either.right(0),
+    onSome: (server) => {
+      const offset = sentAt - (Math.floor(server / 1000) * 1000 + 999)
+      return Math.abs(offset) > Duration.toMillis(maxClockSkew) ? Either.left(offset) : Either.right(offset)
+    }
+  })
+
+/**
  * Places an issued token on the local clock.
  *
- * `sentAt` and `receivedAt` are local times around the request. The server stamped its `Date` header
- * (whole seconds) somewhere in between, so the skew is estimated on the safe side: the server's second is
- * assumed to have ended, and the stamp to have happened as early as `sentAt`. A token is then seen as
+ * `sentAt` and `receivedAt` are local times around the request. The server's `Date` header gives the
+ * clock offset (see `clockOffset`; an offset beyond `maxClockSkew` is ignored), so a token is seen as
  * expiring up to one second plus one round trip early, never late.
  *
- * A token that is already expired after this correction is a `SystemError` (reason `Expired`).
+ * A token already expired after this correction is a `SystemError` (reason `Expired`); an `expiresTime`
+ * that gives the token a life beyond `maxLifetime`, or that lies further in the past than that (seconds
+ * instead of milliseconds), is a `SystemError` (reason `Decode`): neither is ever served.
  *
  * @since 0.1.0
  * @category constructors
@@ -82,15 +125,31 @@ export const fromIssued = (
   issued: IssuedToken,
   timing: { readonly sentAt: number; readonly receivedAt: number }
 ): Either.Either<AccessToken, AuthError.SystemError> => {
-  const offset = Option.match(issued.serverTime, {
-    onNone: () => 0,
-    onSome: (serverTime) => timing.sentAt - (Math.floor(serverTime / 1000) * 1000 + 999)
-  })
-  const expiresAt = issued.expiresTime + offset
-  if (!Number.isFinite(expiresAt) || expiresAt <= timing.receivedAt) {
+  const expiresTime = issued.expiresTime
+  const offset = Either.getOrElse(clockOffset(issued.serverTime, timing.sentAt), () => 0)
+  const expiresAt = expiresTime + offset
+  const lifetime = expiresAt - timing.receivedAt
+  const bound = Duration.toMillis(maxLifetime)
+  if (!Number.isFinite(lifetime) || lifetime < -bound) {
+    return Either.left(AuthError.systemError({
+      reason: "Decode",
+      description: `expiresTime ${expiresTime} is not a timestamp in milliseconds`
+    }))
+  }
+  if (lifetime <= 0) {
     return Either.left(AuthError.systemError({
       reason: "Expired",
-      description: `the token arrived already expired (expiresTime ${issued.expiresTime}, clock offset ${offset} ms)`
+      description: `the token arrived already expired (expiresTime ${expiresTime}, clock offset ${offset} ms)`
+    }))
+  }
+  const expires = DateTime.make(expiresAt)
+  const issuedAt = DateTime.make(timing.receivedAt)
+  if (lifetime > bound || Option.isNone(expires) || Option.isNone(issuedAt)) {
+    return Either.left(AuthError.systemError({
+      reason: "Decode",
+      description: `expiresTime ${expiresTime} gives the token an implausible life of ${
+        Math.round(lifetime / 86_400_000)
+      } days (at most ${Duration.format(maxLifetime)})`
     }))
   }
   return Either.right(
@@ -99,8 +158,8 @@ export const fromIssued = (
       accessToken: issued.accessToken,
       refreshToken: issued.refreshToken,
       scope: issued.scope,
-      expiresAt: DateTime.unsafeMake(expiresAt),
-      issuedAt: DateTime.unsafeMake(timing.receivedAt)
+      expiresAt: DateTime.toUtc(expires.value),
+      issuedAt: DateTime.toUtc(issuedAt.value)
     })
   )
 }

@@ -33,11 +33,13 @@ export class InvalidKey extends Schema.TaggedError<InvalidKey>("@effect-hoseclou
  * - `Timeout`: no answer within `requestTimeout`
  * - `Decode`: the answer was not of the documented shape
  * - `Expired`: the token was already expired when it arrived (after clock-skew correction)
+ * - `Defect`: something died while getting the token (a bug in an `HttpClient` middleware, a custom
+ *   `TokenProtocol`, a store or the library); `cause` holds the defect with every known secret masked
  *
  * @since 0.1.0
  * @category errors
  */
-export const SystemErrorReason = Schema.Literal("Upstream", "Transport", "Timeout", "Decode", "Expired")
+export const SystemErrorReason = Schema.Literal("Upstream", "Transport", "Timeout", "Decode", "Expired", "Defect")
 
 /**
  * @since 0.1.0
@@ -115,3 +117,26 @@ export const systemError = (options: {
  * @category refinements
  */
 export const isAuthError = (u: unknown): u is AuthError => u instanceof InvalidKey || u instanceof SystemError
+
+/**
+ * An option (or a credential) was refused when the layer, the service or the tenant was built. `option`
+ * names it as the caller wrote it (`refreshWindow`, `appSecurity`, `HosecloudClient.token.name`, ...),
+ * `rule` says what it must be, and `received` describes what was given (never a secret's value).
+ *
+ * It is not part of the `AuthError` union: a service that was built never fails with it.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class InvalidOptions extends Schema.TaggedError<InvalidOptions>("@effect-hosecloud/core/InvalidOptions")(
+  "InvalidOptions",
+  {
+    option: Schema.String,
+    rule: Schema.String,
+    received: Schema.optional(Schema.String)
+  }
+) {
+  override get message(): string {
+    return `invalid option ${this.option}: ${this.rule}${this.received === undefined ? "" : ` (got ${this.received})`}`
+  }
+}

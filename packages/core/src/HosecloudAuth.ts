@@ -5,7 +5,6 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -19,8 +18,12 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type * as AccessToken from "./AccessToken.js"
-import type * as AuthError from "./AuthError.js"
-import * as TokenCache from "./internal/tokenCache.js"
+import * as AuthError from "./AuthError.js"
+import * as AuthOptions from "./internal/authOptions.js"
+import * as Metrics from "./internal/engine/metrics.js"
+import * as Validation from "./Validation.js"
+import * as SharedToken from "./internal/sharedToken.js"
+import * as TokenEngine from "./internal/tokenEngine.js"
 import * as TokenProtocol from "./TokenProtocol.js"
 import * as TokenStore from "./TokenStore.js"
 
@@ -30,7 +33,7 @@ import * as TokenStore from "./TokenStore.js"
  * @since 0.1.0
  * @category models
  */
-export type AuthEvent = TokenCache.AuthEvent
+export type AuthEvent = TokenEngine.AuthEvent
 
 /**
  * The authentication service.
@@ -41,7 +44,8 @@ export type AuthEvent = TokenCache.AuthEvent
 export interface Service {
   /**
    * A token valid now. Served from the cache while valid; otherwise every concurrent caller shares
-   * one request. Fails with the last error once the retry budget for waiting callers is spent.
+   * one request, and waits at most `waitTimeout` for it. Interrupts the caller once the service's scope
+   * has closed.
    */
   readonly token: Effect.Effect<AccessToken.AccessToken, AuthError.AuthError>
   /** A new token now; joins a request already in flight. The old token is kept if this fails. */
@@ -72,23 +76,35 @@ export class HosecloudAuth extends Context.Tag("@effect-hosecloud/core/Hosecloud
  * @category metrics
  */
 export const metrics = {
-  requests: TokenCache.requests,
-  failures: TokenCache.failures,
-  refreshes: TokenCache.refreshes,
-  secondsToExpiry: TokenCache.secondsToExpiry
+  requests: Metrics.requests,
+  failures: Metrics.failures,
+  refreshes: Metrics.refreshes,
+  secondsToExpiry: Metrics.secondsToExpiry
 } as const
 
 /**
- * How the cache behaves, whatever the endpoint.
+ * How the cache behaves, whatever the endpoint. Every option is checked when the service is built: a
+ * bad one fails it with `AuthError.InvalidOptions`.
  *
  * @since 0.1.0
  * @category models
  */
 export interface CacheOptions {
-  /** Refresh this long before expiry, at most half the token's life. Default 5 minutes. */
+  /**
+   * When to refresh in the background: stepped with each new token, each recurrence refreshes it.
+   * Default `refreshBefore(refreshWindow)`. `Schedule.stop` refreshes on demand only. Whatever the
+   * schedule, a token is never refreshed before half its life has passed.
+   */
+  readonly refreshSchedule?: Schedule.Schedule<unknown, AccessToken.AccessToken> | undefined
+  /** With the default `refreshSchedule`: refresh this long before expiry. Default 5 minutes. */
   readonly refreshWindow?: Duration.DurationInput | undefined
   /** Time limit of one token request. Default 10 seconds. */
   readonly requestTimeout?: Duration.DurationInput | undefined
+  /**
+   * The longest a caller with no valid token waits for one, requests and retries included; then it
+   * gets the last error (or a `SystemError` with reason `Timeout`). Default 10 seconds.
+   */
+  readonly waitTimeout?: Duration.DurationInput | undefined
   /**
    * Retries of a SystemError while a valid token is still being served (a background refresh).
    * They never go past that token's expiry. Default `defaultRetry`.
@@ -98,8 +114,6 @@ export interface CacheOptions {
   readonly waitRetry?: Schedule.Schedule<unknown, AuthError.SystemError> | undefined
   /** How long an InvalidKey is answered from memory before the key is tried again. Default 30 seconds. */
   readonly invalidKeyCooldown?: Duration.DurationInput | undefined
-  /** Fetch a token while the layer is built and fail the layer if that fails. Default `false`. */
-  readonly eager?: boolean | undefined
   /**
    * Share the token with other replicas through a store (see `TokenStore`); `HosecloudAuth.make` and
    * `layerShared` fill this in from `store` and the credentials.
@@ -135,37 +149,45 @@ export interface Options extends CacheOptions {
  * @since 0.1.0
  * @category schedules
  */
-export const defaultRetry: Schedule.Schedule<unknown, AuthError.SystemError> = Schedule.exponential("100 millis").pipe(
-  Schedule.jittered,
-  Schedule.union(Schedule.spaced("30 seconds"))
-)
+export const defaultRetry: Schedule.Schedule<unknown, AuthError.SystemError> = AuthOptions.defaultRetry
 
 /**
  * Retries while a caller waits with no valid token: 4 retries, 100 ms doubling with jitter, within
- * 2 seconds in all (about 1.5 s of backoff plus the requests).
+ * 2 seconds in all (about 1.5 s of backoff plus the requests). `waitTimeout` bounds the whole wait.
  *
  * @since 0.1.0
  * @category schedules
  */
-export const defaultWaitRetry: Schedule.Schedule<unknown, AuthError.SystemError> = Schedule.exponential("100 millis")
-  .pipe(
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(4)),
-    Schedule.upTo("2 seconds")
-  )
-
-const resolveCacheOptions = (options: CacheOptions): TokenCache.CacheOptions => ({
-  refreshWindow: Duration.decode(options.refreshWindow ?? "5 minutes"),
-  requestTimeout: Duration.decode(options.requestTimeout ?? "10 seconds"),
-  retry: options.retry ?? defaultRetry,
-  waitRetry: options.waitRetry ?? defaultWaitRetry,
-  invalidKeyCooldown: Duration.decode(options.invalidKeyCooldown ?? "30 seconds"),
-  sharing: options.sharing
-})
+export const defaultWaitRetry: Schedule.Schedule<unknown, AuthError.SystemError> = AuthOptions.defaultWaitRetry
 
 /**
- * The service over any token protocol (the v3 endpoint, a legacy one, a test double).
- * Background work is forked into the scope; closing it stops every request.
+ * The default refresh rule: refresh `window` before the token expires, the window cut to at most half
+ * the token's life (so a short-lived token is refreshed at half its life, never in a loop).
+ *
+ * @example
+ * ```ts
+ * import { HosecloudAuth } from "@effect-hosecloud/core"
+ * import { Redacted, Schedule } from "effect"
+ *
+ * // a fleet that refreshes between 10 and 8 minutes before expiry, spread out at random
+ * const AuthLive = HosecloudAuth.layer({
+ *   appKey: "your-app-key",
+ *   appSecurity: Redacted.make("your-app-security"),
+ *   refreshSchedule: HosecloudAuth.refreshBefore("10 minutes").pipe(Schedule.jitteredWith({ min: 0.98, max: 1 }))
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category schedules
+ */
+export const refreshBefore: (
+  window: Duration.DurationInput
+) => Schedule.Schedule<AccessToken.AccessToken, AccessToken.AccessToken> = AuthOptions.refreshBefore
+
+/**
+ * The service over any token protocol (the v3 endpoint, a legacy one, a test double). Checks the options
+ * first (a bad one is an `InvalidOptions`); background work is forked into the scope, and closing it
+ * stops every request.
  *
  * @since 0.1.0
  * @category constructors
@@ -173,33 +195,31 @@ const resolveCacheOptions = (options: CacheOptions): TokenCache.CacheOptions => 
 export const makeWith = (
   protocol: TokenProtocol.TokenProtocol,
   options: CacheOptions = {}
-): Effect.Effect<Service, AuthError.AuthError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const service = yield* TokenCache.make(protocol, resolveCacheOptions(options))
-    if (options.eager === true) yield* service.token
-    return service
-  })
+): Effect.Effect<Service, AuthError.InvalidOptions, Scope.Scope> =>
+  Effect.flatMap(AuthOptions.checkCacheOptions(options), ({ settings, sharing }) =>
+    Effect.flatMap(
+      sharing === undefined ? Effect.succeed(undefined) : SharedToken.make(sharing, settings.refreshWindow),
+      (coordinator) => TokenEngine.make(protocol, settings, coordinator)
+    ))
 
 /**
- * The service over the v3 endpoint.
+ * The service over the v3 endpoint. Checks the credentials and every option first: a bad one is an
+ * `InvalidOptions` that names it.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (
   options: Options
-): Effect.Effect<Service, AuthError.AuthError, HttpClient.HttpClient | Scope.Scope> =>
+): Effect.Effect<Service, AuthError.InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
-    const baseUrl = yield* Effect.orDie(validateBaseUrl(options.baseUrl ?? TokenProtocol.defaultBaseUrl))
-    const protocol = yield* TokenProtocol.v3({
-      appKey: options.appKey,
-      appSecurity: options.appSecurity,
-      baseUrl,
-      maxBodyBytes: options.maxBodyBytes
-    })
+    const { appKey, appSecurity } = yield* AuthOptions.checkCredentials(options)
+    const baseUrl = yield* Validation.url("baseUrl", options.baseUrl, TokenProtocol.defaultBaseUrl)
+    const maxBodyBytes = yield* Validation.size("maxBodyBytes", options.maxBodyBytes, TokenProtocol.defaultMaxBodyBytes)
+    const protocol = yield* TokenProtocol.v3({ appKey, appSecurity, baseUrl, maxBodyBytes })
     const sharing = options.store === undefined ? options.sharing : {
       store: options.store,
-      key: yield* TokenStore.keyFor({ appKey: options.appKey, baseUrl }),
+      key: yield* TokenStore.keyFor({ appKey, baseUrl }),
       leaseTtl: options.leaseTtl,
       encryptionKey: options.encryptionKey
     }
@@ -207,15 +227,8 @@ export const make = (
   })
 
 /**
- * The layer's error: `AuthError` only for `eager: true`.
- *
- * @since 0.1.0
- * @category models
- */
-export type LayerError<O extends CacheOptions> = O extends { readonly eager: true } ? AuthError.AuthError : never
-
-/**
- * `HosecloudAuth` over the v3 endpoint. Lazy by default: the first `token` makes the first request.
+ * `HosecloudAuth` over the v3 endpoint. Lazy: the first `token` makes the first request (see `eager`).
+ * Fails with `InvalidOptions` when an option is refused.
  *
  * @example
  * ```ts
@@ -238,10 +251,30 @@ export type LayerError<O extends CacheOptions> = O extends { readonly eager: tru
  * @since 0.1.0
  * @category layers
  */
-export const layer = <const O extends Options>(
-  options: O
-): Layer.Layer<HosecloudAuth, LayerError<O>, HttpClient.HttpClient> =>
-  Layer.scoped(HosecloudAuth, make(options)) as Layer.Layer<HosecloudAuth, LayerError<O>, HttpClient.HttpClient>
+export const layer = (options: Options): Layer.Layer<HosecloudAuth, AuthError.InvalidOptions, HttpClient.HttpClient> =>
+  Layer.scoped(HosecloudAuth, make(options))
+
+/**
+ * Makes a `HosecloudAuth` layer eager: building it fetches a token, and an `AuthError` fails the layer
+ * (a deployment with wrong credentials fails at start-up instead of at its first call).
+ *
+ * @example
+ * ```ts
+ * import { HosecloudAuth } from "@effect-hosecloud/core"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ *
+ * // Layer<HosecloudAuth, InvalidOptions | ConfigError | AuthError>
+ * const AuthLive = HosecloudAuth.layerConfig().pipe(HosecloudAuth.eager, Layer.provide(FetchHttpClient.layer))
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const eager = <E, R>(
+  self: Layer.Layer<HosecloudAuth, E, R>
+): Layer.Layer<HosecloudAuth, E | AuthError.AuthError, R> =>
+  Layer.tap(self, (context) => Context.get(context, HosecloudAuth).token)
 
 /**
  * `HosecloudAuth` over the v3 endpoint, sharing its token with the other replicas through the
@@ -250,13 +283,10 @@ export const layer = <const O extends Options>(
  * @since 0.1.0
  * @category layers
  */
-export const layerShared = <const O extends Omit<Options, "store">>(
-  options: O
-): Layer.Layer<HosecloudAuth, LayerError<O>, HttpClient.HttpClient | TokenStore.TokenStore> =>
-  Layer.scoped(
-    HosecloudAuth,
-    Effect.flatMap(TokenStore.TokenStore, (store) => make({ ...options, store }))
-  ) as Layer.Layer<HosecloudAuth, LayerError<O>, HttpClient.HttpClient | TokenStore.TokenStore>
+export const layerShared = (
+  options: Omit<Options, "store">
+): Layer.Layer<HosecloudAuth, AuthError.InvalidOptions, HttpClient.HttpClient | TokenStore.TokenStore> =>
+  Layer.scoped(HosecloudAuth, Effect.flatMap(TokenStore.TokenStore, (store) => make({ ...options, store })))
 
 /**
  * `HosecloudAuth` over any token protocol.
@@ -264,14 +294,11 @@ export const layerShared = <const O extends Omit<Options, "store">>(
  * @since 0.1.0
  * @category layers
  */
-export const layerWith = <const O extends CacheOptions, E, R>(
+export const layerWith = <E, R>(
   protocol: Effect.Effect<TokenProtocol.TokenProtocol, E, R>,
-  options?: O
-): Layer.Layer<HosecloudAuth, E | LayerError<O>, Exclude<R, Scope.Scope>> =>
-  Layer.scoped(
-    HosecloudAuth,
-    Effect.flatMap(protocol, (p) => makeWith(p, options ?? {}))
-  ) as Layer.Layer<HosecloudAuth, E | LayerError<O>, Exclude<R, Scope.Scope>>
+  options?: CacheOptions
+): Layer.Layer<HosecloudAuth, E | AuthError.InvalidOptions, Exclude<R, Scope.Scope>> =>
+  Layer.scoped(HosecloudAuth, Effect.flatMap(protocol, (p) => makeWith(p, options)))
 
 /**
  * The credentials and host from configuration: `HOSECLOUD_APP_KEY`, `HOSECLOUD_APP_SECURITY` (redacted)
@@ -301,44 +328,25 @@ export const config: Config.Config<{
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = <const O extends CacheOptions>(
-  options?: O
-): Layer.Layer<HosecloudAuth, ConfigError.ConfigError | LayerError<O>, HttpClient.HttpClient> =>
-  Layer.scoped(
-    HosecloudAuth,
-    Effect.flatMap(config, (credentials) => make({ ...options, ...credentials }))
-  ) as Layer.Layer<HosecloudAuth, ConfigError.ConfigError | LayerError<O>, HttpClient.HttpClient>
+export const layerConfig = (
+  options?: CacheOptions
+): Layer.Layer<HosecloudAuth, ConfigError.ConfigError | AuthError.InvalidOptions, HttpClient.HttpClient> =>
+  Layer.scoped(HosecloudAuth, Effect.flatMap(config, (credentials) => make({ ...options, ...credentials })))
 
 /**
- * Checks that a token host is `https:`, or `http:` on a loopback host (for tests and the simulator).
+ * Checks a Hosecloud URL: `https:`, or `http:` on a loopback host (for tests and the simulator); no user
+ * name, password, query string or fragment. Fails with `InvalidOptions` naming `option`.
  *
  * @since 0.1.0
  * @category validation
  */
-export const validateBaseUrl = (url: string): Effect.Effect<string, Cause.IllegalArgumentException> =>
-  Either.match(checkBaseUrl(url), {
-    onLeft: (message) => Effect.fail(new Cause.IllegalArgumentException(message)),
-    onRight: Effect.succeed
-  })
+export const validateBaseUrl = (url: string, option = "baseUrl"): Effect.Effect<string, AuthError.InvalidOptions> =>
+  Validation.url(option, url)
 
 /**
- * Checks a base URL without effects: `Right(url)`, or `Left` with the reason in words.
+ * Checks a Hosecloud URL without effects: `Right(url)`, or `Left` with the reason in words.
  *
  * @since 0.1.0
  * @category validation
  */
-export const checkBaseUrl = (url: string): Either.Either<string, string> => {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    return Either.left(`not a URL: ${JSON.stringify(url)}`)
-  }
-  if (parsed.protocol === "https:") return Either.right(url)
-  if (parsed.protocol === "http:" && loopbackHosts.has(parsed.hostname)) return Either.right(url)
-  return Either.left(
-    `a Hosecloud base URL must use https: (http: only on 127.0.0.1, localhost or [::1]), got ${parsed.origin}`
-  )
-}
-
-const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]"])
+export const checkBaseUrl = (url: string): Either.Either<string, string> => Validation.checkUrl(url)

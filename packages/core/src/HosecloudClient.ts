@@ -29,6 +29,7 @@ import type * as AuthError from "./AuthError.js"
 import * as HosecloudAuth from "./HosecloudAuth.js"
 import * as ClientSpan from "./internal/clientSpan.js"
 import * as Http from "./internal/http.js"
+import * as Validation from "./Validation.js"
 import * as TokenProtocol from "./TokenProtocol.js"
 
 /**
@@ -137,16 +138,14 @@ export const withTenant =
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Service, never, HosecloudAuth.HosecloudAuth | HttpClient.HttpClient> =>
+): Effect.Effect<Service, AuthError.InvalidOptions, HosecloudAuth.HosecloudAuth | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const auth = yield* HosecloudAuth.HosecloudAuth
     const http = yield* HttpClient.HttpClient
-    const baseUrl: Effect.Effect<string> = typeof options.baseUrl === "object"
+    const { placement, tenantHeader, tokenName } = yield* checkOptions(options)
+    const baseUrl: Effect.Effect<string> = Effect.isEffect(options.baseUrl)
       ? Effect.map(options.baseUrl, trimSlash)
-      : Effect.succeed(trimSlash(yield* Effect.orDie(HosecloudAuth.validateBaseUrl(options.baseUrl ?? defaultBaseUrl))))
-    const placement = options.token ?? { in: "query" }
-    const tokenName = placement.name ?? "accessToken"
-    const tenantHeader = options.tenantHeader ?? "corpId"
+      : Effect.succeed(trimSlash(yield* Validation.url("baseUrl", options.baseUrl, defaultBaseUrl)))
 
     const attach = (request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) =>
       placement.in === "query"
@@ -198,15 +197,29 @@ export const make = (
   })
 
 /**
- * `HosecloudClient` over `HosecloudAuth` and an `HttpClient`.
+ * `HosecloudClient` over `HosecloudAuth` and an `HttpClient`. Fails with `InvalidOptions` when an
+ * option is refused.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options?: Options
-): Layer.Layer<HosecloudClient, never, HosecloudAuth.HosecloudAuth | HttpClient.HttpClient> =>
+): Layer.Layer<HosecloudClient, AuthError.InvalidOptions, HosecloudAuth.HosecloudAuth | HttpClient.HttpClient> =>
   Layer.effect(HosecloudClient, make(options))
+
+const checkOptions = (options: Options) =>
+  Either.gen(function*() {
+    const placement = options.token ?? { in: "query" as const }
+    const where = yield* Validation.oneOf("token.in", placement.in, ["query", "header"] as const)
+    const tokenName = where === "header"
+      ? yield* Validation.headerName("token.name", placement.name)
+      : placement.name === undefined
+      ? "accessToken"
+      : yield* Validation.nonEmptyString("token.name", placement.name)
+    const tenantHeader = yield* Validation.headerName("tenantHeader", options.tenantHeader ?? "corpId")
+    return { placement: { in: where, name: tokenName } as const, tokenName, tenantHeader }
+  })
 
 const trimSlash = (url: string) => url.replace(/\/+$/, "")
 

@@ -16,6 +16,8 @@ import * as RcMap from "effect/RcMap"
 import type * as Scope from "effect/Scope"
 import type * as AccessToken from "./AccessToken.js"
 import type * as AuthError from "./AuthError.js"
+import * as AuthOptions from "./internal/authOptions.js"
+import * as Validation from "./Validation.js"
 import * as HosecloudAuth from "./HosecloudAuth.js"
 import * as TokenProtocol from "./TokenProtocol.js"
 
@@ -39,15 +41,23 @@ export interface Credentials {
  * @category models
  */
 export interface Service {
-  /** The tenant's `HosecloudAuth`, held for the scope (and the idle time after it). */
-  readonly get: (credentials: Credentials) => Effect.Effect<HosecloudAuth.Service, never, Scope.Scope>
+  /**
+   * The tenant's `HosecloudAuth`, held for the scope (and the idle time after it). Credentials that are
+   * refused by their form (an empty `appKey`, a plain-string secret, a bad `baseUrl`) are an
+   * `InvalidOptions`, and never take a place in the registry.
+   */
+  readonly get: (
+    credentials: Credentials
+  ) => Effect.Effect<HosecloudAuth.Service, AuthError.InvalidOptions, Scope.Scope>
   /** A valid token of the tenant. */
-  readonly token: (credentials: Credentials) => Effect.Effect<AccessToken.AccessToken, AuthError.AuthError>
+  readonly token: (
+    credentials: Credentials
+  ) => Effect.Effect<AccessToken.AccessToken, AuthError.AuthError | AuthError.InvalidOptions>
   /** Runs `f` with the tenant's `HosecloudAuth`. */
   readonly use: <A, E, R>(
     credentials: Credentials,
     f: (auth: HosecloudAuth.Service) => Effect.Effect<A, E, R>
-  ) => Effect.Effect<A, E, Exclude<R, Scope.Scope>>
+  ) => Effect.Effect<A, E | AuthError.InvalidOptions, Exclude<R, Scope.Scope>>
   /** How many tenants are held now (in use or idle but not yet released). */
   readonly size: Effect.Effect<number>
 }
@@ -78,34 +88,35 @@ class Key extends Data.Class<{
 }> {}
 
 /**
- * A registry, scoped: closing the scope releases every tenant.
+ * A registry, scoped: closing the scope releases every tenant. The cache options are checked once, here;
+ * each tenant's credentials when it is first asked for.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Service, never, HttpClient.HttpClient | Scope.Scope> =>
+): Effect.Effect<Service, AuthError.InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const { idleTimeToLive, ...cacheOptions } = options
+    const ttl = yield* Validation.duration("idleTimeToLive", idleTimeToLive, "5 minutes")
+    yield* AuthOptions.checkCacheOptions(cacheOptions)
     // the registry's own client: an RcMap runs a lookup in the context of whoever asks first
     const http = yield* HttpClient.HttpClient
     const tenants = yield* RcMap.make({
       lookup: (key: Key) =>
-        HosecloudAuth.make({ ...cacheOptions, ...key, eager: false }).pipe(
-          Effect.provideService(HttpClient.HttpClient, http),
-          // without `eager` building a tenant makes no request, so it cannot fail
-          Effect.orDie
-        ),
-      idleTimeToLive: idleTimeToLive ?? "5 minutes"
+        HosecloudAuth.make({ ...cacheOptions, ...key }).pipe(Effect.provideService(HttpClient.HttpClient, http)),
+      idleTimeToLive: ttl
     })
     const keyOf = (credentials: Credentials) =>
-      new Key({
-        appKey: credentials.appKey,
-        appSecurity: credentials.appSecurity,
-        baseUrl: credentials.baseUrl ?? TokenProtocol.defaultBaseUrl
-      })
-    const get = (credentials: Credentials) => RcMap.get(tenants, keyOf(credentials))
+      Effect.map(
+        Effect.all([
+          AuthOptions.checkCredentials(credentials),
+          Validation.url("baseUrl", credentials.baseUrl, TokenProtocol.defaultBaseUrl)
+        ]),
+        ([checked, baseUrl]) => new Key({ ...checked, baseUrl })
+      )
+    const get = (credentials: Credentials) => Effect.flatMap(keyOf(credentials), (key) => RcMap.get(tenants, key))
     const use = <A, E, R>(credentials: Credentials, f: (auth: HosecloudAuth.Service) => Effect.Effect<A, E, R>) =>
       Effect.scoped(Effect.flatMap(get(credentials), f))
     return {
@@ -122,5 +133,5 @@ export const make = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<TenantRegistry, never, HttpClient.HttpClient> =>
+export const layer = (options?: Options): Layer.Layer<TenantRegistry, AuthError.InvalidOptions, HttpClient.HttpClient> =>
   Layer.scoped(TenantRegistry, make(options))

@@ -39,6 +39,11 @@ export interface TokenProtocol {
   readonly refresh: Option.Option<
     (current: AccessToken.AccessToken) => Effect.Effect<AccessToken.IssuedToken, AuthError.AuthError>
   >
+  /**
+   * The secrets this protocol sends (`appSecurity`). `HosecloudAuth` masks them, and the tokens it holds,
+   * in any text it did not write itself before that text reaches an error, a log line or a span.
+   */
+  readonly secrets?: ReadonlyArray<Redacted.Redacted<string>> | undefined
 }
 
 /**
@@ -107,7 +112,7 @@ export const v3 = (options: V3Options): Effect.Effect<TokenProtocol, never, Http
       Effect.flatMap((response) => readAnswer(response, maxBodyBytes)),
       Effect.flatMap(({ body, response, status }) => decodeV3(status, body, serverTime(response)))
     )
-    return { name: "v3", issue, refresh: Option.none() }
+    return { name: "v3", issue, refresh: Option.none(), secrets: [options.appSecurity] }
   })
 
 /**

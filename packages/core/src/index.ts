@@ -52,6 +52,13 @@ export * as TokenProtocol from "./TokenProtocol.js"
 export * as TokenStore from "./TokenStore.js"
 
 /**
+ * Checks of options, as every layer of the library makes them.
+ *
+ * @since 0.2.0
+ */
+export * as Validation from "./Validation.js"
+
+/**
  * Many tenants in one process, each with its own `HosecloudAuth`, released when idle.
  *
  * @since 0.1.0

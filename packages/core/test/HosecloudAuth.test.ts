@@ -45,7 +45,8 @@ describe("1. lazy and eager", () => {
   it.scoped("eager fetches while the layer is built", () =>
     Effect.gen(function*() {
       const sim = yield* HosecloudSimulator.make()
-      const layer = HosecloudAuth.layer({ appKey: demoKey, appSecurity: Redacted.make(demoSecret), eager: true }).pipe(
+      const layer = HosecloudAuth.layer({ appKey: demoKey, appSecurity: Redacted.make(demoSecret) }).pipe(
+        HosecloudAuth.eager,
         Layer.provide(Layer.succeed(HttpClient.HttpClient, HosecloudSimulator.clientFor(sim.app)))
       )
       const context = yield* Layer.build(layer)
@@ -59,7 +60,8 @@ describe("1. lazy and eager", () => {
   it.scoped("eager with a wrong key fails the layer with InvalidKey", () =>
     Effect.gen(function*() {
       const sim = yield* HosecloudSimulator.make()
-      const layer = HosecloudAuth.layer({ appKey: demoKey, appSecurity: Redacted.make("wrong"), eager: true }).pipe(
+      const layer = HosecloudAuth.layer({ appKey: demoKey, appSecurity: Redacted.make("wrong") }).pipe(
+        HosecloudAuth.eager,
         Layer.provide(Layer.succeed(HttpClient.HttpClient, HosecloudSimulator.clientFor(sim.app)))
       )
       const exit = yield* Effect.exit(Layer.build(layer))

@@ -3,7 +3,7 @@ import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Redacted, Schedule, TestClock } from "effect"
+import { Cause, Effect, Fiber, Redacted, Schedule, TestClock } from "effect"
 import { inspect } from "node:util"
 import { observe, spanText } from "./utils/observe.js"
 import { demoKey, demoSecret, setup } from "./utils/setup.js"
@@ -114,15 +114,17 @@ describe("9. secrets", () => {
       assert.include(JSON.stringify(token), "<redacted>")
     }).pipe(Effect.scoped))
 
-  it.effect("a layer with a plain-http remote baseUrl dies with a clear message", () =>
+  it.effect("a plain-http remote baseUrl is refused with InvalidOptions naming it", () =>
     Effect.gen(function*() {
       const sim = yield* HosecloudSimulator.make()
-      const exit = yield* HosecloudAuth.make({
+      const error = yield* HosecloudAuth.make({
         appKey: demoKey,
         appSecurity: Redacted.make(demoSecret),
         baseUrl: "http://open.hosecloud.com"
-      }).pipe(Effect.provideService(HttpClient.HttpClient, HosecloudSimulator.clientFor(sim.app)), Effect.scoped, Effect.exit)
-      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
-      assert.include(String(exit), "https:")
+      }).pipe(Effect.provideService(HttpClient.HttpClient, HosecloudSimulator.clientFor(sim.app)), Effect.scoped, Effect.flip)
+      assert.strictEqual(error._tag, "InvalidOptions")
+      assert.strictEqual(error.option, "baseUrl")
+      assert.include(error.message, "https:")
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 0)
     }))
 })

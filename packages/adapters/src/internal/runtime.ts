@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
+import { type AuthError, HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -24,46 +24,40 @@ export interface ConfigOptions extends HosecloudAuth.CacheOptions {
 }
 
 /** @internal */
-export const layer = <const O extends Options>(
+export const layer = (
   http: Layer.Layer<HttpClient.HttpClient>,
-  options: O
-): Layer.Layer<
-  HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient,
-  HosecloudAuth.LayerError<O>
-> =>
+  options: Options
+): Layer.Layer<HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient, AuthError.InvalidOptions> =>
   HosecloudClient.layer({ ...options.client, baseUrl: options.apiUrl ?? Edition.hosts.standalone }).pipe(
     Layer.provideMerge(HosecloudAuth.layer(options)),
     Layer.provide(http)
   )
 
 /** @internal */
-export const layerConfig = <const O extends ConfigOptions>(
+export const layerConfig = (
   http: Layer.Layer<HttpClient.HttpClient>,
-  options?: O
+  options?: ConfigOptions
 ): Layer.Layer<
   HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient,
-  ConfigError.ConfigError | HosecloudAuth.LayerError<O>
+  ConfigError.ConfigError | AuthError.InvalidOptions
 > =>
   Layer.unwrapEffect(
     Effect.map(
       Config.all({ credentials: HosecloudAuth.config, apiUrl: Edition.apiUrlConfig }),
       ({ apiUrl, credentials }) => layer(http, { ...options, ...credentials, apiUrl })
     )
-  ) as Layer.Layer<
-    HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient,
-    ConfigError.ConfigError | HosecloudAuth.LayerError<O>
-  >
+  )
 
 /** The two layer constructors of a runtime adapter. @internal */
 export interface Constructors {
-  readonly layer: <const O extends Options>(
-    options: O
-  ) => Layer.Layer<HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient, HosecloudAuth.LayerError<O>>
-  readonly layerConfig: <const O extends ConfigOptions>(
-    options?: O
+  readonly layer: (
+    options: Options
+  ) => Layer.Layer<HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient, AuthError.InvalidOptions>
+  readonly layerConfig: (
+    options?: ConfigOptions
   ) => Layer.Layer<
     HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient,
-    ConfigError.ConfigError | HosecloudAuth.LayerError<O>
+    ConfigError.ConfigError | AuthError.InvalidOptions
   >
 }
 

@@ -8,6 +8,8 @@
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 
 /** @internal */
@@ -89,4 +91,28 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string
     }
   }
   return out.replace(secretParam, "$1$2<redacted>")
+}
+
+/**
+ * A defect as an `Error` that holds no secret: its name, message and stack with every known secret
+ * masked, and nothing else of the original (whose fields could hold a request, a body or a token).
+ *
+ * @internal
+ */
+export const safeDefect = (defect: unknown, secrets: ReadonlyArray<Redacted.Redacted<string>>): Error => {
+  const values = secrets.map((secret) => Redacted.value(secret))
+  try {
+    const message = defect instanceof Error
+      ? String(defect.message)
+      : typeof defect === "string"
+      ? defect
+      : Inspectable.toStringUnknown(defect)
+    const safe = new Error(scrub(message, values))
+    safe.name = defect instanceof Error ? String(defect.name) : "Defect"
+    if (defect instanceof Error && typeof defect.stack === "string") safe.stack = scrub(defect.stack, values)
+    return safe
+  } catch {
+    // a defect whose own getters throw is described by its kind alone
+    return new Error("a defect that could not be described")
+  }
 }

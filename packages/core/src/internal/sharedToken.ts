@@ -21,14 +21,19 @@ import * as TokenStore from "../TokenStore.js"
 /** @internal */
 export interface Obtained {
   readonly token: AccessToken.AccessToken
-  /** When the token's life started, as the refresh schedule counts it. */
-  readonly receivedAt: number
   readonly source: "upstream" | "store"
 }
 
 /** @internal */
 export interface Coordinator {
-  readonly obtain: (fetch: Effect.Effect<Obtained, AuthError.AuthError>) => Effect.Effect<Obtained, AuthError.AuthError>
+  /**
+   * A token from the store, or from `fetch` by one replica of the fleet. `replacing` is the token a
+   * refresh replaces: the store never hands that one back.
+   */
+  readonly obtain: (
+    fetch: Effect.Effect<Obtained, AuthError.AuthError>,
+    replacing: AccessToken.AccessToken | undefined
+  ) => Effect.Effect<Obtained, AuthError.AuthError>
   readonly invalidate: (token: AccessToken.AccessToken) => Effect.Effect<void>
 }
 
@@ -45,15 +50,17 @@ const encode = (token: AccessToken.AccessToken): string =>
     issuedAt: DateTime.toEpochMillis(token.issuedAt)
   } satisfies typeof TokenStore.StoredToken.Type)
 
-const toToken = (stored: typeof TokenStore.StoredToken.Type) =>
-  new AccessToken.AccessToken({
-    corpId: stored.corpId,
-    accessToken: Redacted.make(stored.accessToken),
-    refreshToken: Redacted.make(stored.refreshToken),
-    scope: stored.scope,
-    expiresAt: DateTime.unsafeMake(stored.expiresAt),
-    issuedAt: DateTime.unsafeMake(stored.issuedAt)
-  })
+/** The stored token, if its times are valid dates. */
+const toToken = (stored: typeof TokenStore.StoredToken.Type): Option.Option<AccessToken.AccessToken> =>
+  Option.zipWith(DateTime.make(stored.expiresAt), DateTime.make(stored.issuedAt), (expiresAt, issuedAt) =>
+    new AccessToken.AccessToken({
+      corpId: stored.corpId,
+      accessToken: Redacted.make(stored.accessToken),
+      refreshToken: Redacted.make(stored.refreshToken),
+      scope: stored.scope,
+      expiresAt: DateTime.toUtc(expiresAt),
+      issuedAt: DateTime.toUtc(issuedAt)
+    }))
 
 /** @internal */
 export const make = (
@@ -77,21 +84,23 @@ export const make = (
         Option.flatMap(decodeStored)
       )
 
-    /** The stored token, if it has not reached its refresh time yet. */
-    const read = Effect.gen(function*() {
-      const raw = yield* store.get(key)
-      if (Option.isNone(raw)) return { raw, usable: Option.none<Obtained>() }
-      const stored = yield* open(raw.value)
-      const now = yield* Clock.currentTimeMillis
-      const usable = Option.filter(stored, (s) => {
-        const window = Math.min(windowMillis, (s.expiresAt - s.issuedAt) / 2)
-        return now < s.expiresAt - window
+    /** The stored token, if it has not reached its refresh time yet and is not the one being replaced. */
+    const read = (replacing: AccessToken.AccessToken | undefined) =>
+      Effect.gen(function*() {
+        const raw = yield* store.get(key)
+        if (Option.isNone(raw)) return { raw, usable: Option.none<Obtained>() }
+        const stored = yield* open(raw.value)
+        const now = yield* Clock.currentTimeMillis
+        const usable = Option.filter(stored, (s) => {
+          const window = Math.min(windowMillis, (s.expiresAt - s.issuedAt) / 2)
+          return now < s.expiresAt - window &&
+            (replacing === undefined || s.accessToken !== Redacted.value(replacing.accessToken))
+        })
+        return {
+          raw,
+          usable: Option.map(Option.flatMap(usable, toToken), (token): Obtained => ({ token, source: "store" }))
+        }
       })
-      return {
-        raw,
-        usable: Option.map(usable, (s): Obtained => ({ token: toToken(s), receivedAt: s.issuedAt, source: "store" }))
-      }
-    })
 
     const fallback = (fetch: Effect.Effect<Obtained, AuthError.AuthError>) => (error: TokenStore.StoreError) =>
       Effect.zipRight(
@@ -103,11 +112,12 @@ export const make = (
 
     const asHolder = (
       holder: string,
-      fetch: Effect.Effect<Obtained, AuthError.AuthError>
+      fetch: Effect.Effect<Obtained, AuthError.AuthError>,
+      replacing: AccessToken.AccessToken | undefined
     ): Effect.Effect<Obtained, AuthError.AuthError | TokenStore.StoreError> =>
       Effect.gen(function*() {
         // someone may have written between our read and our lease
-        const again = yield* read
+        const again = yield* read(replacing)
         if (Option.isSome(again.usable)) return again.usable.value
         const fetched = yield* fetch
         const now = yield* Clock.currentTimeMillis
@@ -129,15 +139,18 @@ export const make = (
         Effect.ensuring(Effect.ignore(store.releaseLease(leaseKey, holder)))
       )
 
-    const obtain = (fetch: Effect.Effect<Obtained, AuthError.AuthError>): Effect.Effect<Obtained, AuthError.AuthError> =>
+    const obtain = (
+      fetch: Effect.Effect<Obtained, AuthError.AuthError>,
+      replacing: AccessToken.AccessToken | undefined
+    ): Effect.Effect<Obtained, AuthError.AuthError> =>
       Effect.gen(function*() {
         const holder = `${holderPrefix}-${++holders}`
         const deadline = (yield* Clock.currentTimeMillis) + 2 * Duration.toMillis(leaseTtl)
         let pause = 25
         while (true) {
-          const seen = yield* read
+          const seen = yield* read(replacing)
           if (Option.isSome(seen.usable)) return seen.usable.value
-          if (yield* store.acquireLease(leaseKey, holder, leaseTtl)) return yield* asHolder(holder, fetch)
+          if (yield* store.acquireLease(leaseKey, holder, leaseTtl)) return yield* asHolder(holder, fetch, replacing)
           if ((yield* Clock.currentTimeMillis) > deadline) {
             // the leases keep being taken and nothing good is written: stop waiting on the others
             yield* Effect.logWarning("Hosecloud token store: no token from the lease holders; fetching")

@@ -1,0 +1,193 @@
+/**
+ * Checks of options. Every layer of the library checks its options once, where it is built, and a bad
+ * one is an `InvalidOptions` in the error channel that names it. Each check is a pure function from what
+ * the caller passed (typed or not: JavaScript callers pass anything) to the value the library uses, so
+ * that code building on the library (a store, a protocol, an adapter) can refuse its options the same way.
+ *
+ * @since 0.2.0
+ */
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import { InvalidOptions } from "./AuthError.js"
+
+/**
+ * A check's answer: the value to use, or the refusal.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Check<A> = Either.Either<A, InvalidOptions>
+
+const invalid = (option: string, rule: string, received?: string): Either.Either<never, InvalidOptions> =>
+  Either.left(new InvalidOptions({ option, rule, ...(received === undefined ? {} : { received }) }))
+
+/**
+ * A short description of a value that is not a secret, for `InvalidOptions.received`.
+ *
+ * @since 0.2.0
+ * @category formatting
+ */
+export const describe = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value)
+  if (value === null) return "null"
+  if (value === undefined) return "undefined"
+  if (Duration.isDuration(value)) return Duration.format(value)
+  if (Array.isArray(value)) return `an array of ${value.length}`
+  return `a value of type ${typeof value}`
+}
+
+/**
+ * A positive, finite duration (any `DurationInput`); `fallback` when not given.
+ *
+ * @since 0.2.0
+ * @category checks
+ */
+export const duration = (
+  option: string,
+  input: unknown,
+  fallback: Duration.DurationInput
+): Check<Duration.Duration> => {
+  if (input === undefined) return Either.right(Duration.decode(fallback))
+  const decoded = Duration.decodeUnknown(input)
+  if (Option.isNone(decoded)) return invalid(option, "must be a duration such as \"5 minutes\" or a number of milliseconds", describe(input))
+  const value = decoded.value
+  // negative inputs and NaN decode to zero, so one check covers them
+  if (!Duration.isFinite(value) || Duration.toMillis(value) <= 0) {
+    return invalid(option, "must be a positive, finite duration", describe(input))
+  }
+  return Either.right(value)
+}
+
+/**
+ * A positive whole number (a size, a count); `fallback` when not given.
+ *
+ * @since 0.2.0
+ * @category checks
+ */
+export const size = (option: string, input: unknown, fallback: number): Check<number> => {
+  if (input === undefined) return Either.right(fallback)
+  return typeof input === "number" && Number.isSafeInteger(input) && input > 0
+    ? Either.right(input)
+    : invalid(option, "must be a positive whole number", describe(input))
+}
+
+/**
+ * A whole number from `min` to `max`.
+ *
+ * @since 0.2.0
+ * @category checks
+ */
+export const integer = (option: string, input: unknown, min: number, max: number): Check<number> =>
+  typeof input === "number" && Number.isSafeInteger(input) && input >= min && input <= max
+    ? Either.right(input)
+    : invalid(option, `must be a whole number from ${min} to ${max}`, describe(input))
+
+/**
+ * A string with something in it (not only spaces).
+ *
+ * @since 0.2.0
+ * @category checks
+ */
+export const nonEmptyString = (option: string, input: unknown): Check<string> =>
+  typeof input === "string" && input.trim() !== ""
+    ? Either.right(input)
+    : invalid(option, "must be a non-empty string", describe(input))
+
+/**
+ * A secret: a `Redacted` string with something in it. A plain string is refused, since it would show in
+ * logs and errors; its value is never described.
+ *
+ * @since 0.2.0
+ * @category checks
+ */
+export const secret = (option: string, input: unknown): Check<Redacted.Redacted<string>> => {
+  if (!Redacted.isRedacted(input)) {
+    return invalid(
+      option,
+      "must be a Redacted string (Redacted.make(...) or Config.redacted(...)), so that it never shows in a log",
+      typeof input === "string" ? "a plain string" : describe(input)
+    )
+  }
+  const value: unknown = Redacted.value(input)
+  return typeof value === "string" && value.trim() !== ""
+    ? Either.right(input as Redacted.Redacted<string>)
+    : invalid(option, "must not be empty", typeof value === "string" ? "an empty secret" : "a secret that is not a string")
+}
+
+/**
+ * A `Schedule`; `fallback` when not given.
+ *
+ * @since 0.2.0
+ * @category checks
+ */
+export const schedule = <S>(option: string, input: unknown, fallback: S): Check<S> => {
+  if (input === undefined) return Either.right(fallback)
+  return Schedule.isSchedule(input) ? Either.right(input as S) : invalid(option, "must be a Schedule", describe(input))
+}
+
+/**
+ * One of the given strings.
+ *
+ * @since 0.2.0
+ * @category checks
+ */
+export const oneOf = <const L extends ReadonlyArray<string>>(option: string, input: unknown, literals: L): Check<L[number]> =>
+  typeof input === "string" && literals.includes(input)
+    ? Either.right(input as L[number])
+    : invalid(option, `must be one of ${literals.map((l) => JSON.stringify(l)).join(", ")}`, describe(input))
+
+/**
+ * An HTTP header name (an RFC 9110 token).
+ *
+ * @since 0.2.0
+ * @category checks
+ */
+export const headerName = (option: string, input: unknown): Check<string> =>
+  typeof input === "string" && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(input)
+    ? Either.right(input)
+    : invalid(option, "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)", describe(input))
+
+const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]"])
+
+/**
+ * Checks a Hosecloud URL: `https:`, or `http:` on a loopback host; no user name, password, query string
+ * or fragment. Answers the reason in words.
+ *
+ * @since 0.2.0
+ * @category checks
+ */
+export const checkUrl = (url: unknown): Either.Either<string, string> => {
+  if (typeof url !== "string") return Either.left(`not a URL: ${describe(url)}`)
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return Either.left(`not a URL: ${describe(url)}`)
+  }
+  if (parsed.username !== "" || parsed.password !== "") {
+    return Either.left("a Hosecloud URL must not carry a user name or password")
+  }
+  if (parsed.search !== "" || parsed.hash !== "") {
+    return Either.left("a Hosecloud URL must not carry a query string or a fragment")
+  }
+  if (parsed.protocol === "https:") return Either.right(url)
+  if (parsed.protocol === "http:" && loopbackHosts.has(parsed.hostname)) return Either.right(url)
+  return Either.left(
+    `a Hosecloud URL must use https: (http: only on 127.0.0.1, localhost or [::1]), got ${parsed.protocol}//${parsed.host}`
+  )
+}
+
+/**
+ * A Hosecloud URL (see `checkUrl`); `fallback` when not given.
+ *
+ * @since 0.2.0
+ * @category checks
+ */
+export const url = (option: string, input: unknown, fallback?: string): Check<string> => {
+  const value = input === undefined ? fallback : input
+  return Either.mapLeft(checkUrl(value), (reason) => new InvalidOptions({ option, rule: reason }))
+}

@@ -1,0 +1,98 @@
+/**
+ * The defaults and the checks of `HosecloudAuth`'s options, shared with `TenantRegistry` (which checks
+ * them once for all its tenants).
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import type * as AccessToken from "../AccessToken.js"
+import * as AuthError from "../AuthError.js"
+import type * as HosecloudAuth from "../HosecloudAuth.js"
+import type * as TokenStore from "../TokenStore.js"
+import type { Settings } from "./engine/model.js"
+import * as Validation from "../Validation.js"
+
+/** @internal */
+export const defaultRetry: Schedule.Schedule<unknown, AuthError.SystemError> = Schedule.exponential("100 millis").pipe(
+  Schedule.jittered,
+  Schedule.union(Schedule.spaced("30 seconds"))
+)
+
+/** @internal */
+export const defaultWaitRetry: Schedule.Schedule<unknown, AuthError.SystemError> = Schedule.exponential("100 millis")
+  .pipe(
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(4)),
+    Schedule.upTo("2 seconds")
+  )
+
+/** @internal */
+export const refreshBefore = (
+  window: Duration.DurationInput
+): Schedule.Schedule<AccessToken.AccessToken, AccessToken.AccessToken> => {
+  const windowMillis = Duration.toMillis(window)
+  return Schedule.identity<AccessToken.AccessToken>().pipe(
+    Schedule.modifyDelayEffect((token) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const expiresAt = token.expiresAt.epochMillis
+        const refreshAt = expiresAt - Math.min(windowMillis, (expiresAt - token.issuedAt.epochMillis) / 2)
+        return Duration.millis(Math.max(0, refreshAt - now))
+      })
+    )
+  )
+}
+
+/** @internal */
+export interface Checked {
+  readonly settings: Settings
+  readonly sharing: TokenStore.SharingOptions | undefined
+}
+
+/** @internal */
+export const checkCacheOptions = (options: HosecloudAuth.CacheOptions): Validation.Check<Checked> =>
+  Either.all({
+    refreshWindow: Validation.duration("refreshWindow", options.refreshWindow, "5 minutes"),
+    requestTimeout: Validation.duration("requestTimeout", options.requestTimeout, "10 seconds"),
+    waitTimeout: Validation.duration("waitTimeout", options.waitTimeout, "10 seconds"),
+    retry: Validation.schedule("retry", options.retry, defaultRetry),
+    waitRetry: Validation.schedule("waitRetry", options.waitRetry, defaultWaitRetry),
+    refreshSchedule: Validation.schedule<Schedule.Schedule<unknown, AccessToken.AccessToken> | undefined>(
+      "refreshSchedule",
+      options.refreshSchedule,
+      undefined
+    ),
+    invalidKeyCooldown: Validation.duration("invalidKeyCooldown", options.invalidKeyCooldown, "30 seconds"),
+    sharing: options.sharing === undefined ? Either.right(undefined) : checkSharing(options.sharing)
+  }).pipe(
+    Either.map(({ refreshSchedule, refreshWindow, sharing, ...rest }) => ({
+      settings: { ...rest, refreshWindow, refreshSchedule: refreshSchedule ?? refreshBefore(refreshWindow) },
+      sharing
+    }))
+  )
+
+const checkSharing = (sharing: TokenStore.SharingOptions): Validation.Check<TokenStore.SharingOptions> =>
+  Either.all({
+    store: typeof sharing.store === "object" && sharing.store !== null
+      ? Either.right(sharing.store)
+      : Either.left(new AuthError.InvalidOptions({ option: "store", rule: "must be a TokenStore service" })),
+    key: Validation.nonEmptyString("sharing.key", sharing.key),
+    leaseTtl: Validation.duration("leaseTtl", sharing.leaseTtl, "15 seconds"),
+    encryptionKey: sharing.encryptionKey === undefined
+      ? Either.right(undefined)
+      : Validation.secret("encryptionKey", sharing.encryptionKey)
+  })
+
+/** @internal */
+export const checkCredentials = (
+  options: { readonly appKey: unknown; readonly appSecurity: unknown },
+  prefix = ""
+): Validation.Check<{ readonly appKey: string; readonly appSecurity: Redacted.Redacted<string> }> =>
+  Either.all({
+    appKey: Validation.nonEmptyString(`${prefix}appKey`, options.appKey),
+    appSecurity: Validation.secret(`${prefix}appSecurity`, options.appSecurity)
+  })

@@ -1,0 +1,64 @@
+/**
+ * Retries of a token request, on the user's `Schedule`s through `Effect.retry`. Only a `SystemError` is
+ * retried: an `InvalidKey` ends the retries at once, whatever the schedule. Every retry is announced as a
+ * `RetryScheduled` event with the delay actually waited.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as PubSub from "effect/PubSub"
+import * as Schedule from "effect/Schedule"
+import type * as AuthError from "../../AuthError.js"
+import type { Engine } from "./model.js"
+
+/**
+ * `schedule`, announcing each retry; `clamp` may shorten a delay (given in milliseconds, with the time now).
+ *
+ * @internal
+ */
+export const announced = <X, R>(
+  engine: Engine,
+  schedule: Schedule.Schedule<X, AuthError.SystemError, R>,
+  clamp: (delayMillis: number, now: number) => number = (delay) => delay
+): Schedule.Schedule<[AuthError.SystemError, number], AuthError.SystemError, R> =>
+  schedule.pipe(
+    Schedule.zipRight(Schedule.identity<AuthError.SystemError>()),
+    Schedule.intersect(Schedule.count),
+    Schedule.modifyDelayEffect(([error, count], delay) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const millis = Math.max(0, Math.ceil(clamp(Duration.toMillis(delay), now)))
+        return Effect.as(
+          PubSub.publish(engine.events, {
+            _tag: "RetryScheduled",
+            error,
+            attempt: count + 1,
+            delay: Duration.millis(millis)
+          }),
+          Duration.millis(millis)
+        )
+      })
+    )
+  )
+
+/**
+ * Retries the `SystemError`s of `self` on `schedule` while `keepGoing` holds; an `InvalidKey` is not retried.
+ *
+ * @internal
+ */
+export const retrySystemErrors = <X, R2>(
+  schedule: Schedule.Schedule<X, AuthError.SystemError, R2>,
+  keepGoing: (error: AuthError.SystemError) => Effect.Effect<boolean>
+) =>
+<A, R>(self: Effect.Effect<A, AuthError.AuthError, R>): Effect.Effect<A, AuthError.AuthError, R | R2> =>
+  Effect.matchEffect(self, {
+    // an InvalidKey steps aside into the success channel, so the schedule only ever sees SystemErrors
+    onFailure: (error): Effect.Effect<Either.Either<A, AuthError.InvalidKey>, AuthError.SystemError> =>
+      error._tag === "InvalidKey" ? Effect.succeed(Either.left(error)) : Effect.fail(error),
+    onSuccess: (value) => Effect.succeed(Either.right(value))
+  }).pipe(
+    Effect.retry({ schedule, while: keepGoing }),
+    Effect.flatMap((settled) => Either.isLeft(settled) ? Effect.fail(settled.left) : Effect.succeed(settled.right))
+  )

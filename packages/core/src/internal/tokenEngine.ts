@@ -1,0 +1,116 @@
+/**
+ * The token engine behind `HosecloudAuth`: the token held in a `SubscriptionRef`, single flight through a
+ * `Deferred` in that state (`engine/flight.ts`), one refresher per token run by a `Schedule`
+ * (`engine/refresher.ts`), retries through `Effect.retry` (`engine/retries.ts`).
+ *
+ * The hot path, `token` with a valid token held, reads the clock and the Ref and returns the `Exit`
+ * built when the token arrived: no fiber, no lock, no allocation.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as FiberHandle from "effect/FiberHandle"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as AccessToken from "../AccessToken.js"
+import type * as AuthError from "../AuthError.js"
+import type * as TokenProtocol from "../TokenProtocol.js"
+import { awaitToken } from "./engine/flight.js"
+import * as Model from "./engine/model.js"
+import { refresherFor } from "./engine/refresher.js"
+import type * as SharedToken from "./sharedToken.js"
+
+/** @internal */
+export type AuthEvent = Model.AuthEvent
+
+/** @internal */
+export type Settings = Model.Settings
+
+/** @internal */
+export interface TokenEngine {
+  readonly token: Effect.Effect<AccessToken.AccessToken, AuthError.AuthError>
+  readonly refresh: Effect.Effect<AccessToken.AccessToken, AuthError.AuthError>
+  readonly invalidate: (token: AccessToken.AccessToken) => Effect.Effect<void>
+  readonly current: Effect.Effect<Option.Option<AccessToken.AccessToken>>
+  readonly changes: Stream.Stream<AccessToken.AccessToken>
+  readonly events: Stream.Stream<AuthEvent>
+}
+
+/** @internal */
+export const make = (
+  protocol: TokenProtocol.TokenProtocol,
+  settings: Settings,
+  coordinator: SharedToken.Coordinator | undefined
+): Effect.Effect<TokenEngine, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const state = yield* SubscriptionRef.make(Model.initial)
+    const events = yield* Effect.acquireRelease(PubSub.unbounded<AuthEvent>(), PubSub.shutdown)
+    const refresher = yield* FiberHandle.make<void, never>()
+    const runRefresher = yield* FiberHandle.runtime(refresher)()
+    // released before the refresher and the flights are stopped: from here on nothing is served or started
+    yield* Effect.addFinalizer(() => SubscriptionRef.set(state, Model.closed))
+    const engine: Model.Engine = {
+      protocol,
+      settings,
+      state,
+      events,
+      scope: yield* Effect.scope,
+      refresher,
+      startRefresher: (entry) => void runRefresher(refresherFor(engine, entry)),
+      coordinator
+    }
+    return service(engine)
+  })
+
+const service = (engine: Model.Engine): TokenEngine => {
+  const { state } = engine
+
+  /** No valid token: a refusal still cooling down, or the flight. */
+  const slowToken = (now: number, s: Model.State, refreshing: boolean) => {
+    if (s.closed) return Effect.interrupt
+    if (!refreshing) {
+      const entry = Model.validEntry(s, now)
+      if (entry !== undefined) return entry.served
+    }
+    if (s.refusal !== undefined && now < s.refusal.until) return s.refusal.failed
+    return awaitToken(engine)
+  }
+
+  const token: Effect.Effect<AccessToken.AccessToken, AuthError.AuthError> = Effect.clockWith((clock) =>
+    Effect.flatMap(state.get, (s) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      return s.entry !== undefined && now < s.entry.expiresAt ? s.entry.served : slowToken(now, s, false)
+    })
+  )
+
+  const refresh: Effect.Effect<AccessToken.AccessToken, AuthError.AuthError> = Effect.clockWith((clock) =>
+    Effect.flatMap(state.get, (s) => slowToken(clock.unsafeCurrentTimeMillis(), s, true))
+  )
+
+  const invalidate = (token: AccessToken.AccessToken): Effect.Effect<void> =>
+    Effect.flatMap(SubscriptionRef.modify(state, (s) => Model.invalidate(s, token)), (dropped) =>
+      dropped
+        ? Effect.all([
+          Effect.logDebug("Hosecloud access token invalidated").pipe(Effect.annotateLogs({ corpId: token.corpId })),
+          FiberHandle.clear(engine.refresher),
+          engine.coordinator === undefined ? Effect.void : engine.coordinator.invalidate(token)
+        ], { discard: true })
+        : Effect.void)
+
+  const current = Effect.clockWith((clock) =>
+    Effect.map(state.get, (s) => Option.map(Option.fromNullable(Model.validEntry(s, clock.unsafeCurrentTimeMillis())), (e) => e.token))
+  )
+
+  // each token the Ref holds from now on: the one held when a subscriber starts is not new to it
+  const changes = state.changes.pipe(
+    Stream.map((s) => s.entry?.token),
+    Stream.changesWith((a, b) => a === b),
+    Stream.drop(1),
+    Stream.filter((token): token is AccessToken.AccessToken => token !== undefined)
+  )
+
+  return { token, refresh, invalidate, current, changes, events: Stream.fromPubSub(engine.events) }
+}
