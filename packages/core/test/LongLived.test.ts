@@ -1,0 +1,47 @@
+// Tokens that live longer than a JavaScript timer can wait (2^31-1 ms, 24.8 days), on the real clock:
+// Effect's default clock and the process's own timers, faked by vitest so that 30 days pass in a moment.
+// The test clock would hide the problem, since it never hands a sleep to a timer.
+import { HosecloudAuth } from "@effect-hosecloud/core"
+import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
+import * as HttpClient from "@effect/platform/HttpClient"
+import { Duration, Effect, Exit, Redacted, Scope } from "effect"
+import { afterEach, assert, beforeEach, describe, it, vi } from "vitest"
+
+const day = 24 * 60 * 60 * 1000
+
+describe("long-lived tokens on the real clock", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: Date.parse("2026-11-25T00:00:00Z") })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it("a 30-day token is refreshed in the background 5 minutes before it expires", async () => {
+    const scope = Effect.runSync(Scope.make())
+    const { auth, sim } = await Effect.runPromise(
+      Effect.gen(function*() {
+        const sim = yield* HosecloudSimulator.make({ tokenLifetime: "30 days", sendDate: false })
+        const auth = yield* HosecloudAuth.make({
+          appKey: "demo-app-key",
+          appSecurity: Redacted.make("demo-app-security")
+        }).pipe(Effect.provideService(HttpClient.HttpClient, HosecloudSimulator.clientFor(sim.app)))
+        return { auth, sim }
+      }).pipe(Scope.extend(scope))
+    )
+    const requests = () => Effect.runPromise(sim.count("v3.getAccessToken"))
+    try {
+      const first = await Effect.runPromise(auth.token)
+      assert.strictEqual(first.millisLeft(Date.now()), 30 * day)
+      // past the 24.8 days a single timer can hold, and up to a second before the refresh is due
+      await vi.advanceTimersByTimeAsync(30 * day - Duration.toMillis("5 minutes") - 1000)
+      assert.strictEqual(await requests(), 1)
+      await vi.advanceTimersByTimeAsync(2000)
+      assert.strictEqual(await requests(), 2)
+      const second = await Effect.runPromise(auth.token)
+      assert.notStrictEqual(Redacted.value(second.accessToken), Redacted.value(first.accessToken))
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+  })
+})
