@@ -13,6 +13,8 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as AccessToken from "../AccessToken.js"
 import type * as AuthError from "../AuthError.js"
@@ -62,122 +64,155 @@ const toToken = (stored: typeof TokenStore.StoredToken.Type): Option.Option<Acce
       issuedAt: DateTime.toUtc(issuedAt)
     }))
 
+/** One replica's view of the fleet's store. */
+interface Fleet {
+  readonly store: TokenStore.Service
+  readonly key: string
+  readonly leaseKey: string
+  readonly leaseTtl: Duration.Duration
+  readonly windowMillis: number
+  readonly cipher: ReturnType<typeof TokenStore.cipher> | undefined
+  /** A unique holder name per lease taken. */
+  readonly nextHolder: Effect.Effect<string>
+}
+
+const seal = (fleet: Fleet, token: AccessToken.AccessToken) =>
+  fleet.cipher === undefined ? Effect.succeed(encode(token)) : fleet.cipher.encrypt(encode(token))
+
+const open = (fleet: Fleet, raw: string) =>
+  Effect.map(
+    fleet.cipher === undefined ? Effect.succeed(Option.some(raw)) : fleet.cipher.decrypt(raw),
+    Option.flatMap(decodeStored)
+  )
+
+/** The stored token, if it has not reached its refresh time yet and is not the one being replaced. */
+const read = (fleet: Fleet, replacing: AccessToken.AccessToken | undefined) =>
+  Effect.gen(function*() {
+    const raw = yield* fleet.store.get(fleet.key)
+    if (Option.isNone(raw)) return { raw, usable: Option.none<Obtained>() }
+    const stored = yield* open(fleet, raw.value)
+    const now = yield* Clock.currentTimeMillis
+    const usable = Option.filter(stored, (s) => {
+      const window = Math.min(fleet.windowMillis, (s.expiresAt - s.issuedAt) / 2)
+      return now < s.expiresAt - window &&
+        (replacing === undefined || s.accessToken !== Redacted.value(replacing.accessToken))
+    })
+    return {
+      raw,
+      usable: Option.map(Option.flatMap(usable, toToken), (token): Obtained => ({ token, source: "store" }))
+    }
+  })
+
+const fallback = (fetch: Effect.Effect<Obtained, AuthError.AuthError>) => (error: TokenStore.StoreError) =>
+  Effect.zipRight(
+    Effect.logWarning("Hosecloud token store unavailable; using the in-process cache").pipe(
+      Effect.annotateLogs({ operation: error.operation, detail: error.description })
+    ),
+    fetch
+  )
+
+/** With the lease: fetch, and write the token unless someone wrote a newer one meanwhile. */
+const asHolder = (
+  fleet: Fleet,
+  holder: string,
+  fetch: Effect.Effect<Obtained, AuthError.AuthError>,
+  replacing: AccessToken.AccessToken | undefined
+): Effect.Effect<Obtained, AuthError.AuthError | TokenStore.StoreError> =>
+  Effect.gen(function*() {
+    // someone may have written between our read and our lease
+    const again = yield* read(fleet, replacing)
+    if (Option.isSome(again.usable)) return again.usable.value
+    const fetched = yield* fetch
+    const now = yield* Clock.currentTimeMillis
+    const ttl = Duration.millis(Math.max(1, DateTime.toEpochMillis(fetched.token.expiresAt) - now))
+    const wrote = yield* Effect.flatMap(seal(fleet, fetched.token), (value) =>
+      fleet.store.compareAndSet(fleet.key, again.raw, value, ttl)).pipe(
+        Effect.catchAll((error) =>
+          Effect.as(
+            Effect.logWarning("Hosecloud token store write failed").pipe(Effect.annotateLogs({ detail: error.description })),
+            false
+          )
+        )
+      )
+    if (!wrote) yield* Effect.logDebug("Hosecloud token store holds a newer token; the fetched one was not written")
+    return fetched
+  }).pipe(
+    Effect.ensuring(Effect.ignore(fleet.store.releaseLease(fleet.leaseKey, holder)))
+  )
+
+/** Another replica holds the lease: wait for its token. */
+class Busy {
+  readonly _tag = "Busy"
+}
+
+const obtain = (
+  fleet: Fleet,
+  fetch: Effect.Effect<Obtained, AuthError.AuthError>,
+  replacing: AccessToken.AccessToken | undefined
+): Effect.Effect<Obtained, AuthError.AuthError> =>
+  Effect.flatMap(fleet.nextHolder, (holder) => {
+    const once: Effect.Effect<Obtained, AuthError.AuthError | TokenStore.StoreError | Busy> = Effect.flatMap(
+      read(fleet, replacing),
+      (seen) =>
+        Option.isSome(seen.usable)
+          ? Effect.succeed(seen.usable.value)
+          : Effect.flatMap(
+            fleet.store.acquireLease(fleet.leaseKey, holder, fleet.leaseTtl),
+            (taken): Effect.Effect<Obtained, AuthError.AuthError | TokenStore.StoreError | Busy> =>
+              taken ? asHolder(fleet, holder, fetch, replacing) : Effect.fail(new Busy())
+          )
+    )
+    // poll the store while others hold the lease: 25 ms growing to 250 ms, for two lease times at most
+    const polling = Schedule.exponential("25 millis", 1.5).pipe(
+      Schedule.union(Schedule.spaced("250 millis")),
+      Schedule.upTo(Duration.times(fleet.leaseTtl, 2))
+    )
+    return once.pipe(
+      Effect.retry({ schedule: polling, while: (error) => error._tag === "Busy" }),
+      Effect.catchTags({
+        // the leases keep being taken and nothing good is written: stop waiting on the others
+        Busy: () =>
+          Effect.zipRight(Effect.logWarning("Hosecloud token store: no token from the lease holders; fetching"), fetch),
+        StoreError: fallback(fetch)
+      })
+    )
+  })
+
+const invalidate = (fleet: Fleet, token: AccessToken.AccessToken): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const raw = yield* fleet.store.get(fleet.key)
+    if (Option.isNone(raw)) return
+    const stored = yield* open(fleet, raw.value)
+    if (Option.isSome(stored) && stored.value.accessToken === Redacted.value(token.accessToken)) {
+      yield* fleet.store.compareAndDelete(fleet.key, raw.value)
+    }
+  }).pipe(
+    Effect.catchAll((error) =>
+      Effect.logWarning("Hosecloud token store unavailable while dropping a token").pipe(
+        Effect.annotateLogs({ detail: error.description })
+      )
+    )
+  )
+
 /** @internal */
 export const make = (
   options: TokenStore.SharingOptions,
   refreshWindow: Duration.Duration
 ): Effect.Effect<Coordinator> =>
   Effect.gen(function*() {
-    const { key, store } = options
-    const leaseKey = TokenStore.leaseKeyOf(key)
-    const leaseTtl = Duration.decode(options.leaseTtl ?? "15 seconds")
-    const windowMillis = Duration.toMillis(refreshWindow)
-    const cipher = options.encryptionKey === undefined ? undefined : TokenStore.cipher(options.encryptionKey)
-    const holderPrefix = (yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)
-    let holders = 0
-
-    const seal = (token: AccessToken.AccessToken) =>
-      cipher === undefined ? Effect.succeed(encode(token)) : cipher.encrypt(encode(token))
-    const open = (raw: string) =>
-      Effect.map(
-        cipher === undefined ? Effect.succeed(Option.some(raw)) : cipher.decrypt(raw),
-        Option.flatMap(decodeStored)
-      )
-
-    /** The stored token, if it has not reached its refresh time yet and is not the one being replaced. */
-    const read = (replacing: AccessToken.AccessToken | undefined) =>
-      Effect.gen(function*() {
-        const raw = yield* store.get(key)
-        if (Option.isNone(raw)) return { raw, usable: Option.none<Obtained>() }
-        const stored = yield* open(raw.value)
-        const now = yield* Clock.currentTimeMillis
-        const usable = Option.filter(stored, (s) => {
-          const window = Math.min(windowMillis, (s.expiresAt - s.issuedAt) / 2)
-          return now < s.expiresAt - window &&
-            (replacing === undefined || s.accessToken !== Redacted.value(replacing.accessToken))
-        })
-        return {
-          raw,
-          usable: Option.map(Option.flatMap(usable, toToken), (token): Obtained => ({ token, source: "store" }))
-        }
-      })
-
-    const fallback = (fetch: Effect.Effect<Obtained, AuthError.AuthError>) => (error: TokenStore.StoreError) =>
-      Effect.zipRight(
-        Effect.logWarning("Hosecloud token store unavailable; using the in-process cache").pipe(
-          Effect.annotateLogs({ operation: error.operation, detail: error.description })
-        ),
-        fetch
-      )
-
-    const asHolder = (
-      holder: string,
-      fetch: Effect.Effect<Obtained, AuthError.AuthError>,
-      replacing: AccessToken.AccessToken | undefined
-    ): Effect.Effect<Obtained, AuthError.AuthError | TokenStore.StoreError> =>
-      Effect.gen(function*() {
-        // someone may have written between our read and our lease
-        const again = yield* read(replacing)
-        if (Option.isSome(again.usable)) return again.usable.value
-        const fetched = yield* fetch
-        const now = yield* Clock.currentTimeMillis
-        const ttl = Duration.millis(Math.max(1, DateTime.toEpochMillis(fetched.token.expiresAt) - now))
-        const wrote = yield* Effect.flatMap(seal(fetched.token), (value) =>
-          store.compareAndSet(key, again.raw, value, ttl)).pipe(
-            Effect.catchAll((error) =>
-              Effect.as(
-                Effect.logWarning("Hosecloud token store write failed").pipe(
-                  Effect.annotateLogs({ detail: error.description })
-                ),
-                false
-              )
-            )
-          )
-        if (!wrote) yield* Effect.logDebug("Hosecloud token store holds a newer token; the fetched one was not written")
-        return fetched
-      }).pipe(
-        Effect.ensuring(Effect.ignore(store.releaseLease(leaseKey, holder)))
-      )
-
-    const obtain = (
-      fetch: Effect.Effect<Obtained, AuthError.AuthError>,
-      replacing: AccessToken.AccessToken | undefined
-    ): Effect.Effect<Obtained, AuthError.AuthError> =>
-      Effect.gen(function*() {
-        const holder = `${holderPrefix}-${++holders}`
-        const deadline = (yield* Clock.currentTimeMillis) + 2 * Duration.toMillis(leaseTtl)
-        let pause = 25
-        while (true) {
-          const seen = yield* read(replacing)
-          if (Option.isSome(seen.usable)) return seen.usable.value
-          if (yield* store.acquireLease(leaseKey, holder, leaseTtl)) return yield* asHolder(holder, fetch, replacing)
-          if ((yield* Clock.currentTimeMillis) > deadline) {
-            // the leases keep being taken and nothing good is written: stop waiting on the others
-            yield* Effect.logWarning("Hosecloud token store: no token from the lease holders; fetching")
-            return yield* fetch
-          }
-          yield* Effect.sleep(Duration.millis(pause))
-          pause = Math.min(Math.ceil(pause * 1.5), 250)
-        }
-      }).pipe(
-        Effect.catchTag("StoreError", fallback(fetch))
-      )
-
-    const invalidate = (token: AccessToken.AccessToken): Effect.Effect<void> =>
-      Effect.gen(function*() {
-        const raw = yield* store.get(key)
-        if (Option.isNone(raw)) return
-        const stored = yield* open(raw.value)
-        if (Option.isSome(stored) && stored.value.accessToken === Redacted.value(token.accessToken)) {
-          yield* store.compareAndDelete(key, raw.value)
-        }
-      }).pipe(
-        Effect.catchAll((error) =>
-          Effect.logWarning("Hosecloud token store unavailable while dropping a token").pipe(
-            Effect.annotateLogs({ detail: error.description })
-          )
-        )
-      )
-
-    return { obtain, invalidate }
+    const prefix = (yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)
+    const holders = yield* Ref.make(0)
+    const fleet: Fleet = {
+      store: options.store,
+      key: options.key,
+      leaseKey: TokenStore.leaseKeyOf(options.key),
+      leaseTtl: Duration.decode(options.leaseTtl ?? "15 seconds"),
+      windowMillis: Duration.toMillis(refreshWindow),
+      cipher: options.encryptionKey === undefined ? undefined : TokenStore.cipher(options.encryptionKey),
+      nextHolder: Effect.map(Ref.updateAndGet(holders, (n) => n + 1), (n) => `${prefix}-${n}`)
+    }
+    return {
+      obtain: (fetch, replacing) => obtain(fleet, fetch, replacing),
+      invalidate: (token) => invalidate(fleet, token)
+    }
   })
