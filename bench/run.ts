@@ -322,7 +322,7 @@ const replicas = Effect.gen(function*() {
     Effect.promise(() =>
       Promise.all(Array.from({ length: 8 }, () =>
         new Promise<{ cold: Array<number>; expiry: Array<number> }>((resolve, reject) => {
-          const child = spawn(path.join(root, "node_modules/.bin/tsx"), [path.join(here, "replica.ts")], {
+          const child = spawn(process.execPath, ["--import", "tsx", path.join(here, "replica.ts")], {
             cwd: root,
             env: {
               ...process.env,

@@ -3,7 +3,7 @@
 import { FetchHosecloud, HostDiscovery, LegacyAuth, NodeSimulator, RedisTokenStore } from "@effect-hosecloud/adapters"
 import { AuthError, HosecloudAuth } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Redacted } from "effect"
 

@@ -8,7 +8,7 @@ import { Context, Duration, Effect, Layer, Logger, Option, Redacted } from "effe
 import { spawn } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { freePort, redisScoped } from "./utils/redis.js"
+import { freePort, redisScoped, withRedis } from "./utils/redis.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, "../../..")
@@ -46,7 +46,7 @@ const callAll = (auths: ReadonlyArray<HosecloudAuth.Service>, callers: number) =
 const runReplicaProcess = (env: Record<string, string>) =>
   Effect.promise(() =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(path.join(root, "node_modules/.bin/tsx"), [path.join(here, "fixtures/replica.ts")], {
+      const child = spawn(process.execPath, ["--import", "tsx", path.join(here, "fixtures/replica.ts")], {
         cwd: root,
         env: { PATH: process.env.PATH ?? "", TSX_TSCONFIG_PATH: path.join(root, "tsconfig.base.json"), ...env }
       })
@@ -59,8 +59,8 @@ const runReplicaProcess = (env: Record<string, string>) =>
   )
 
 describe("RedisTokenStore", () => {
-  it.scopedLive("the store's operations are atomic on Redis: a stale write loses, leases belong to their holder", () =>
-    Effect.gen(function*() {
+  it.scopedLive("the store's operations are atomic on Redis: a stale write loses, leases belong to their holder", (ctx) =>
+    withRedis(ctx, Effect.gen(function*() {
       const redis = yield* redisScoped()
       const store = yield* storeOn(redis.url)
       const minute = Duration.minutes(1)
@@ -80,10 +80,10 @@ describe("RedisTokenStore", () => {
       assert.isTrue(yield* store.acquireLease("lease", "b", Duration.millis(200)))
       yield* Effect.sleep("300 millis")
       assert.isTrue(yield* store.acquireLease("lease", "c", minute), "a lease expires by itself")
-    }), 30_000)
+    })), 30_000)
 
-  it.scopedLive("8 replicas x 200 callers, at cold start and at the refresh: one token request per cycle", () =>
-    Effect.gen(function*() {
+  it.scopedLive("8 replicas x 200 callers, at cold start and at the refresh: one token request per cycle", (ctx) =>
+    withRedis(ctx, Effect.gen(function*() {
       const redis = yield* redisScoped()
       const { sim, url } = yield* servedSimulator({ tokenLifetime: "10 seconds" })
       const auths = yield* Effect.all(Array.from({ length: 8 }, () => replica(url, redis.url)))
@@ -97,10 +97,10 @@ describe("RedisTokenStore", () => {
       assert.strictEqual(later.size, 1)
       assert.notDeepEqual([...later], [...cold])
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
-    }), 60_000)
+    })), 60_000)
 
-  it.scopedLive("8 replicas in separate OS processes x 200 callers: one token request", () =>
-    Effect.gen(function*() {
+  it.scopedLive("8 replicas in separate OS processes x 200 callers: one token request", (ctx) =>
+    withRedis(ctx, Effect.gen(function*() {
       const redis = yield* redisScoped()
       const { sim, url } = yield* servedSimulator()
       const results = yield* Effect.all(
@@ -111,15 +111,15 @@ describe("RedisTokenStore", () => {
       const distinct = new Set(results.flatMap((r) => (JSON.parse(r.stdout.trim()) as { distinct: Array<string> }).distinct))
       assert.strictEqual(distinct.size, 1)
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 1)
-    }), 120_000)
+    })), 120_000)
 
-  it.scopedLive("a lease holder killed mid-fetch: another replica finishes within the lease", () =>
-    Effect.gen(function*() {
+  it.scopedLive("a lease holder killed mid-fetch: another replica finishes within the lease", (ctx) =>
+    withRedis(ctx, Effect.gen(function*() {
       const redis = yield* redisScoped()
       const { sim, url } = yield* servedSimulator()
       // the first token request hangs: its replica holds the lease while it waits
       yield* sim.script("token", HosecloudSimulator.Fault.delay("60 seconds"))
-      const child = spawn(path.join(root, "node_modules/.bin/tsx"), [path.join(here, "fixtures/replica.ts")], {
+      const child = spawn(process.execPath, ["--import", "tsx", path.join(here, "fixtures/replica.ts")], {
         cwd: root,
         env: {
           PATH: process.env.PATH ?? "",
@@ -149,10 +149,10 @@ describe("RedisTokenStore", () => {
       assert.strictEqual(token.corpId, "DEMOcorp00001")
       assert.isBelow(waited, 3000 + 4000, "the survivor finished within the lease (plus starting up and its own request)")
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
-    }), 60_000)
+    })), 60_000)
 
-  it.scopedLive("Redis unreachable: the replica falls back to its own cache with a Warning, and recovers", () =>
-    Effect.gen(function*() {
+  it.scopedLive("Redis unreachable: the replica falls back to its own cache with a Warning, and recovers", (ctx) =>
+    withRedis(ctx, Effect.gen(function*() {
       const port = yield* freePort
       const { sim, url } = yield* servedSimulator()
       const warnings: Array<string> = []
@@ -180,5 +180,5 @@ describe("RedisTokenStore", () => {
       assert.isTrue(Option.isSome(stored))
       assert.include(Option.getOrElse(stored, () => ""), Redacted.value(shared.accessToken))
       assert.notInclude(Option.getOrElse(stored, () => ""), "demo-app-security")
-    }), 60_000)
+    })), 60_000)
 })

@@ -1,18 +1,18 @@
-// The real executable, in child processes: exit codes, stdin that is not a terminal, signals, and
-// `hosecloud simulator` in one process serving `hosecloud token` in another.
+// The real executable, `node dist/bin.js` (built by the global setup), in child processes: exit codes,
+// stdin that is not a terminal, signals, and `hosecloud simulator` in one process serving `hosecloud token`
+// in another. No wrapper stands between the test and the program, so a signal reaches the program itself.
 import { assert, describe, it } from "@effect/vitest"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const tsx = path.join(root, "node_modules/.bin/tsx")
-const bin = path.join(root, "packages/cli/src/bin.ts")
+const bin = path.join(root, "packages/cli/dist/bin.js")
 
 const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}): ChildProcessWithoutNullStreams =>
-  spawn(tsx, [bin, ...args], {
+  spawn(process.execPath, [bin, ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TSX_TSCONFIG_PATH: path.join(root, "tsconfig.base.json"), ...env }
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }
   })
 
 interface Finished {
@@ -53,14 +53,17 @@ const waitFor = (child: ChildProcessWithoutNullStreams, pattern: RegExp): Promis
 const withSimulator = async <A>(use: (url: string) => Promise<A>): Promise<A> => {
   const server = start(["simulator", "--port", "0"])
   const closed = finish(server)
+  let result: A
   try {
     const [, url] = await waitFor(server, /listening on (http:\/\/127\.0\.0\.1:\d+)/)
-    return await use(url)
+    result = await use(url)
   } finally {
     server.kill("SIGINT")
-    const { code } = await closed
-    assert.strictEqual(code, 0, "the simulator ends cleanly on Ctrl-C")
   }
+  // asserted after the test's own checks, so a failure there is not hidden by this one
+  const { code, stderr } = await closed
+  assert.strictEqual(code, 0, `the simulator ends cleanly on Ctrl-C: ${stderr}`)
+  return result
 }
 
 const demoEnv = (url: string) => ({ HOSECLOUD_BASE_URL: url, HOSECLOUD_APP_KEY: "demo-app-key", HOSECLOUD_APP_SECURITY: "demo-app-security" })

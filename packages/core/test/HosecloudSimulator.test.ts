@@ -2,7 +2,7 @@ import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option, TestClock } from "effect"
+import { Effect, Fiber, Option, Random, TestClock } from "effect"
 
 const tokenUrl = "https://open.hosecloud.com/auth/openApi/v3/getAccessToken"
 
@@ -241,7 +241,7 @@ describe("HosecloudSimulator", () => {
       assert.isAbove(refused, 40)
       yield* sim.setRandomFaults("token", 0, [])
       assert.strictEqual((yield* demo).json!.code, "200")
-    }))
+    }).pipe(Effect.withRandom(Random.make("simulator random faults"))))
 
   it.effect("issued tokens record the skew they were issued under", () =>
     Effect.gen(function*() {

@@ -7,6 +7,20 @@ export interface ChaosOptions {
   readonly maxLatencyMs: number
   /** Each chunk from the client drops the whole connection with this probability. */
   readonly dropRate: number
+  /** The seed of the proxy's draws, so that a run's sequence of delays and drops can be replayed. */
+  readonly seed: number
+}
+
+/** A small seeded generator (mulberry32) of numbers in [0, 1). */
+const seeded = (seed: number) => {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
 }
 
 /**
@@ -18,6 +32,7 @@ export const chaosProxy = (options: ChaosOptions) =>
     Effect.promise(() =>
       new Promise<{ url: string; dropped: () => number; close: () => Promise<void> }>((resolve) => {
         let dropped = 0
+        const random = seeded(options.seed)
         const sockets = new Set<Socket>()
         const server = createServer((client) => {
           const upstream = createConnection(options.target)
@@ -31,12 +46,12 @@ export const chaosProxy = (options: ChaosOptions) =>
             queue = queue.then(() =>
               new Promise<void>((done) => {
                 setTimeout(() => {
-                  if (Math.random() < options.dropRate) {
+                  if (random() < options.dropRate) {
                     dropped++
                     kill()
                   } else if (!upstream.destroyed) upstream.write(chunk)
                   done()
-                }, Math.random() * options.maxLatencyMs)
+                }, random() * options.maxLatencyMs)
               })
             )
           })

@@ -1,6 +1,31 @@
 import { Effect } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { createServer } from "node:net"
+
+/** Whether `redis-server` can be run here. */
+const redisInstalled = (() => {
+  try {
+    execFileSync("redis-server", ["--version"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+/**
+ * Skips the test with a visible reason when `redis-server` is not on PATH, unless
+ * `HOSECLOUD_REQUIRE_REDIS=1` (set by CI), which makes its absence a failure instead.
+ */
+export const withRedis = <A>(ctx: { readonly skip: (condition: boolean, note?: string) => void }, test: A): A => {
+  if (redisInstalled) return test
+  if (process.env["HOSECLOUD_REQUIRE_REDIS"] === "1") {
+    throw new Error("redis-server is not on PATH, and HOSECLOUD_REQUIRE_REDIS=1 requires the Redis tests to run")
+  }
+  const reason = "redis-server not on PATH: skipped"
+  console.warn(reason)
+  ctx.skip(true, reason)
+  return test
+}
 
 /** A free loopback port, as the OS hands it out. */
 export const freePort = Effect.promise(() =>

@@ -38,7 +38,7 @@ const scheduleFor = (engine: Engine, entry: Entry) =>
         const halfLife = entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2
         const at = Math.max(now + Duration.toMillis(delay), halfLife)
         const when = Number.isFinite(at) ? DateTime.make(at) : Option.none()
-        const announce = Option.match(when, {
+        const announce: Effect.Effect<unknown> = Option.match(when, {
           onNone: () => Effect.void,
           onSome: (at) =>
             PubSub.publish(engine.events, { _tag: "RefreshScheduled", at: DateTime.toUtc(at), token: entry.token })
