@@ -169,11 +169,11 @@ export const defaultWaitRetry: Schedule.Schedule<unknown, AuthError.SystemError>
  * import { HosecloudAuth } from "@effect-hosecloud/core"
  * import { Redacted, Schedule } from "effect"
  *
- * // a fleet that refreshes between 10 and 8 minutes before expiry, spread out at random
+ * // replicas that wait 90-100% of the default delay, at random, so a fleet does not refresh at once
  * const AuthLive = HosecloudAuth.layer({
  *   appKey: "your-app-key",
  *   appSecurity: Redacted.make("your-app-security"),
- *   refreshSchedule: HosecloudAuth.refreshBefore("10 minutes").pipe(Schedule.jitteredWith({ min: 0.98, max: 1 }))
+ *   refreshSchedule: HosecloudAuth.refreshBefore("10 minutes").pipe(Schedule.jitteredWith({ min: 0.9, max: 1 }))
  * })
  * ```
  *

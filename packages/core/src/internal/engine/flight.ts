@@ -49,14 +49,21 @@ export const joinFlight = (engine: Engine, urgent: boolean): Effect.Effect<Fligh
   // uninterruptible from the state change to the fork, so that a flight in the state always has a fiber;
   // the fiber starts uninterruptible too, and only its work is made interruptible (see `runFlight`)
   Effect.uninterruptible(
-    Effect.flatMap(makeFlight, (candidate) =>
-      Effect.flatMap(SubscriptionRef.modify(engine.state, (state) => join(state, candidate)), (flight) => {
-        if (flight === undefined) return Effect.interrupt
-        const started = flight === candidate ? Effect.forkIn(runFlight(engine, flight), engine.scope) : Effect.void
-        const hurried = urgent ? Deferred.succeed(flight.urgent, undefined) : Effect.void
-        return Effect.as(Effect.zipRight(started, hurried), flight)
-      }))
+    Effect.flatMap(engine.state.get, (state) => {
+      if (state.closed) return Effect.interrupt
+      // joining changes nothing: only a caller that finds no flight goes through `modify`
+      if (state.flight !== undefined) return hurry(state.flight, urgent)
+      return Effect.flatMap(makeFlight, (candidate) =>
+        Effect.flatMap(SubscriptionRef.modify(engine.state, (state) => join(state, candidate)), (flight) => {
+          if (flight === undefined) return Effect.interrupt
+          const started = flight === candidate ? Effect.forkIn(runFlight(engine, flight), engine.scope) : Effect.void
+          return Effect.zipRight(started, hurry(flight, urgent))
+        }))
+    })
   )
+
+const hurry = (flight: Flight, urgent: boolean): Effect.Effect<Flight> =>
+  urgent ? Effect.as(Deferred.succeed(flight.urgent, undefined), flight) : Effect.succeed(flight)
 
 /** Joins (or starts) a flight and waits for its token, as a caller with no valid token does. @internal */
 export const awaitToken = (engine: Engine): Effect.Effect<AccessToken.AccessToken, AuthError.AuthError> =>
