@@ -142,13 +142,13 @@ export const make = (
   Effect.gen(function*() {
     const auth = yield* HosecloudAuth.HosecloudAuth
     const http = yield* HttpClient.HttpClient
-    const { placement, tenantHeader, tokenName } = yield* checkOptions(options)
+    const { tenantHeader, tokenIn, tokenName } = yield* checkOptions(options)
     const baseUrl: Effect.Effect<string> = Effect.isEffect(options.baseUrl)
       ? Effect.map(options.baseUrl, trimSlash)
       : Effect.succeed(trimSlash(yield* Validation.url("baseUrl", options.baseUrl, defaultBaseUrl)))
 
     const attach = (request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) =>
-      placement.in === "query"
+      tokenIn === "query"
         ? HttpClientRequest.setUrlParam(request, tokenName, Redacted.value(token.accessToken))
         : HttpClientRequest.setHeader(request, tokenName, Redacted.value(token.accessToken))
 
@@ -165,7 +165,7 @@ export const make = (
     const prepare = (request: HttpClientRequest.HttpClientRequest) =>
       Effect.zipWith(FiberRef.get(currentTenant), baseUrl, (tenant, base) => {
         let prepared = /^https?:\/\//i.test(request.url) ? request : HttpClientRequest.prependUrl(request, base)
-        if (placement.in === "query") prepared = HttpClientRequest.setUrlParam(prepared, tokenName, redactedMarker)
+        if (tokenIn === "query") prepared = HttpClientRequest.setUrlParam(prepared, tokenName, redactedMarker)
         if (Option.isSome(tenant)) prepared = HttpClientRequest.setHeader(prepared, tenantHeader, tenant.value)
         return prepared
       })
@@ -211,14 +211,14 @@ export const layer = (
 const checkOptions = (options: Options) =>
   Either.gen(function*() {
     const placement = options.token ?? { in: "query" as const }
-    const where = yield* Validation.oneOf("token.in", placement.in, ["query", "header"] as const)
-    const tokenName = where === "header"
+    const tokenIn = yield* Validation.oneOf("token.in", placement.in, ["query", "header"] as const)
+    const tokenName = tokenIn === "header"
       ? yield* Validation.headerName("token.name", placement.name)
       : placement.name === undefined
       ? "accessToken"
       : yield* Validation.nonEmptyString("token.name", placement.name)
     const tenantHeader = yield* Validation.headerName("tenantHeader", options.tenantHeader ?? "corpId")
-    return { placement: { in: where, name: tokenName } as const, tokenName, tenantHeader }
+    return { tokenIn, tokenName, tenantHeader }
   })
 
 const trimSlash = (url: string) => url.replace(/\/+$/, "")

@@ -3,16 +3,7 @@ import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Logger, LogLevel, Redacted, TestClock } from "effect"
-import { setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
-
-setFlagsFromString("--expose-gc")
-const gc = runInNewContext("gc") as () => void
-const heapAfterGc = () => {
-  gc()
-  gc()
-  return process.memoryUsage().heapUsed
-}
+import { heapAfterGc } from "./utils/heap.js"
 
 const tenant = (i: number) => ({ appKey: `tenant-${i}`, appSecurity: Redacted.make(`secret-${i}`) })
 

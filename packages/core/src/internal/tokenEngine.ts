@@ -17,6 +17,7 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as AccessToken from "../AccessToken.js"
 import type * as AuthError from "../AuthError.js"
+import type * as HosecloudAuth from "../HosecloudAuth.js"
 import type * as TokenProtocol from "../TokenProtocol.js"
 import { awaitToken } from "./engine/flight.js"
 import * as Model from "./engine/model.js"
@@ -30,21 +31,11 @@ export type AuthEvent = Model.AuthEvent
 export type Settings = Model.Settings
 
 /** @internal */
-export interface TokenEngine {
-  readonly token: Effect.Effect<AccessToken.AccessToken, AuthError.AuthError>
-  readonly refresh: Effect.Effect<AccessToken.AccessToken, AuthError.AuthError>
-  readonly invalidate: (token: AccessToken.AccessToken) => Effect.Effect<void>
-  readonly current: Effect.Effect<Option.Option<AccessToken.AccessToken>>
-  readonly changes: Stream.Stream<AccessToken.AccessToken>
-  readonly events: Stream.Stream<AuthEvent>
-}
-
-/** @internal */
 export const make = (
   protocol: TokenProtocol.TokenProtocol,
   settings: Settings,
   coordinator: SharedToken.Coordinator | undefined
-): Effect.Effect<TokenEngine, never, Scope.Scope> =>
+): Effect.Effect<HosecloudAuth.Service, never, Scope.Scope> =>
   Effect.gen(function*() {
     const state = yield* SubscriptionRef.make(Model.initial)
     const events = yield* Effect.acquireRelease(PubSub.unbounded<AuthEvent>(), PubSub.shutdown)
@@ -65,7 +56,7 @@ export const make = (
     return service(engine)
   })
 
-const service = (engine: Model.Engine): TokenEngine => {
+const service = (engine: Model.Engine): HosecloudAuth.Service => {
   const { state } = engine
 
   /** No valid token: a refusal still cooling down, or the flight. */
