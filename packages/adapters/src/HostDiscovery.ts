@@ -5,10 +5,12 @@
  *
  * @since 0.1.0
  */
-import { type AuthError, HosecloudAuth, HosecloudClient, TokenProtocol, Validation } from "@effect-hosecloud/core"
+import { AuthError, HosecloudAuth, HosecloudClient, TokenProtocol, Validation } from "@effect-hosecloud/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -60,9 +62,56 @@ export interface Options {
   readonly fallbackUrl?: string | undefined
   /** How often the host is checked again. Default 1 hour. */
   readonly interval?: Duration.DurationInput | undefined
+  /**
+   * The hosts a location answer may name: exact host names, or `*.domain` for any host under a domain.
+   * Default `defaultAllowedHosts` (Hosecloud's own domains, which hold every edition's host); the probe's
+   * own host is always allowed. Any other answer is a Warning, and the known host is kept.
+   */
+  readonly allowedHosts?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * The hosts a location answer may name unless told otherwise: Hosecloud's own domains.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const defaultAllowedHosts: ReadonlyArray<string> = ["*.ekuaibao.com", "*.hosecloud.com"]
+
+/**
+ * Whether `host` matches one of `patterns` (an exact host, or `*.domain` for any host under it).
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const hostAllowed = (patterns: ReadonlyArray<string>, host: string): boolean =>
+  patterns.some((pattern) =>
+    pattern.startsWith("*.")
+      ? host.toLowerCase().endsWith(pattern.slice(1).toLowerCase())
+      : host.toLowerCase() === pattern.toLowerCase()
+  )
+
+const checkHosts = (hosts: unknown) => {
+  if (hosts === undefined) return Effect.succeed(defaultAllowedHosts)
+  if (!Array.isArray(hosts)) {
+    return Effect.fail(new AuthError.InvalidOptions({ option: "allowedHosts", rule: "must be an array of host names" }))
+  }
+  return Effect.forEach(hosts, (host: unknown, i) =>
+    typeof host === "string" && /^(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(host)
+      ? Effect.succeed(host)
+      : Effect.fail(
+        new AuthError.InvalidOptions({
+          option: `allowedHosts[${i}]`,
+          rule: "must be a host name, or *.domain",
+          received: Validation.describe(host)
+        })
+      ))
 }
 
 const trimSlash = (url: string) => url.replace(/\/+$/, "")
+
+/** A location answer that was not taken. */
+class Refused extends Data.TaggedError("Refused")<{ readonly answer: string; readonly reason: string }> {}
 
 /**
  * Host discovery. Lazy: the first `current` looks the host up and starts the re-checks.
@@ -83,6 +132,7 @@ export const make = (
     const probe = trimSlash(yield* Validation.url("probeUrl", options.probeUrl, Edition.hosts.standalone))
     const fallback = trimSlash(yield* Validation.url("fallbackUrl", options.fallbackUrl, probe))
     const interval = yield* Validation.duration("interval", options.interval, "1 hour")
+    const allowedHosts = [...(yield* checkHosts(options.allowedHosts)), new URL(probe).host]
     if (options.corpId !== undefined) yield* Validation.nonEmptyString("corpId", options.corpId)
     const host = yield* SubscriptionRef.make(Option.none<string>())
 
@@ -100,8 +150,13 @@ export const make = (
       )
       const url = trimSlash(yield* HosecloudClient.schemaValue(Schema.String)(response))
       return yield* Either.match(HosecloudAuth.checkBaseUrl(url), {
-        onLeft: (reason) => Effect.fail(new Error(`the location answer is not a usable host: ${reason}`)),
-        onRight: Effect.succeed
+        onLeft: (reason) => Effect.fail(new Refused({ answer: Validation.displayUrl(url), reason })),
+        onRight: (url) => {
+          const host = new URL(url).host
+          return hostAllowed(allowedHosts, host)
+            ? Effect.succeed(url)
+            : Effect.fail(new Refused({ answer: Validation.displayUrl(url), reason: `${host} is not one of allowedHosts` }))
+        }
       })
     })
 
@@ -111,15 +166,24 @@ export const make = (
           Effect.flatMap((previous) =>
             Option.getOrUndefined(previous) === url
               ? Effect.void
-              : Effect.logInfo("Hosecloud business host").pipe(Effect.annotateLogs({ host: url }))
+              : Effect.logInfo("Hosecloud business host").pipe(Effect.annotateLogs({ host: Validation.displayUrl(url) }))
           )
         )
       ),
       Effect.catchAllCause((cause) =>
-        Effect.zipRight(
-          Effect.logWarning("Hosecloud host lookup failed; keeping the known host", cause),
-          Effect.map(SubscriptionRef.get(host), Option.getOrElse(() => fallback))
-        )
+        Effect.flatMap(SubscriptionRef.get(host), (known) => {
+          const kept = Option.getOrElse(known, () => fallback)
+          const failure = Cause.failureOption(cause)
+          const detail = Option.isSome(failure) && failure.value instanceof Refused
+            ? `the answer ${failure.value.answer} was refused: ${failure.value.reason}`
+            : Cause.pretty(cause)
+          return Effect.as(
+            Effect.logWarning("Hosecloud host lookup failed; keeping the known host").pipe(
+              Effect.annotateLogs({ kept, detail })
+            ),
+            kept
+          )
+        })
       ),
       Effect.withSpan("HostDiscovery.lookup")
     )

@@ -109,12 +109,9 @@ const exchange = (
   refusedIsInvalidKey: boolean,
   maxBodyBytes: number
 ) =>
-  client.execute(request).pipe(
-    Effect.catchAll((error) => Effect.fail(TokenProtocol.transportError(error))),
-    Effect.flatMap((response) => TokenProtocol.readAnswer(response, maxBodyBytes)),
-    Effect.flatMap(({ body, response, status }) =>
-      decodeLegacy(status, body, TokenProtocol.serverTime(response), refusedIsInvalidKey)
-    )
+  Effect.flatMap(
+    TokenProtocol.fetchAnswer(client, request, maxBodyBytes),
+    ({ body, response, status }) => decodeLegacy(status, body, TokenProtocol.serverTime(response), refusedIsInvalidKey)
   )
 
 /**

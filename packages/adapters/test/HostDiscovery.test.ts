@@ -3,7 +3,7 @@ import { HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Fiber, Layer, Redacted, Stream, TestClock } from "effect"
+import { Chunk, Context, Effect, Fiber, Layer, Logger, Redacted, Stream, TestClock } from "effect"
 
 const setup = (options?: HostDiscovery.Options) =>
   Effect.gen(function*() {
@@ -74,5 +74,45 @@ describe("HostDiscovery", () => {
       assert.strictEqual(yield* discovery.current, "https://dd2.hosecloud.com")
       // with corpId given, no token was needed
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 0)
+    }))
+
+  it.scoped("answers outside Hosecloud's domains are refused with a Warning, without their password, and the known host is kept", () =>
+    Effect.gen(function*() {
+      const warnings: Array<string> = []
+      const logger = Logger.make(({ annotations, logLevel, message }) => {
+        if (logLevel._tag === "Warning") warnings.push(`${String(message)} ${JSON.stringify(Object.fromEntries(annotations))}`)
+      })
+      const { client, discovery, requests, sim } = yield* setup({ corpId: "DEMOcorp00001" }).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+      assert.strictEqual(yield* discovery.current, "https://dd2.hosecloud.com")
+      for (
+        const answer of [
+          "https://evil.example.com/",
+          "https://app.ekuaibao.com.evil.example/",
+          "https://user:s3cret-pass@dd2.hosecloud.com/",
+          "http://feishu.ekuaibao.com/"
+        ]
+      ) {
+        yield* sim.setLocation(answer)
+        assert.strictEqual(yield* discovery.recheck.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger))), "https://dd2.hosecloud.com")
+      }
+      yield* client.get("/api/openapi/v1/corporations")
+      assert.strictEqual(requests.at(-1), "https://dd2.hosecloud.com/api/openapi/v1/corporations")
+      assert.strictEqual(warnings.length, 4, warnings.join("\n"))
+      assert.isTrue(warnings.every((w) => !w.includes("s3cret-pass")), warnings.join("\n"))
+      assert.include(warnings[0], "evil.example.com is not one of allowedHosts")
+      // an edition's host is taken
+      yield* sim.setLocation("https://feishu.ekuaibao.com/")
+      assert.strictEqual(yield* discovery.recheck, "https://feishu.ekuaibao.com")
+    }))
+
+  it.scoped("allowedHosts extends the list", () =>
+    Effect.gen(function*() {
+      const { discovery, sim } = yield* setup({ corpId: "DEMOcorp00001", allowedHosts: ["hosecloud.example.cn"] })
+      yield* sim.setLocation("https://hosecloud.example.cn/")
+      assert.strictEqual(yield* discovery.current, "https://hosecloud.example.cn")
+      assert.isTrue(HostDiscovery.hostAllowed(HostDiscovery.defaultAllowedHosts, "wx2.ekuaibao.com"))
+      assert.isFalse(HostDiscovery.hostAllowed(HostDiscovery.defaultAllowedHosts, "ekuaibao.com.evil.example"))
     }))
 })

@@ -202,6 +202,7 @@ export const run: Effect.Effect<void, ClaimFailed | HttpServerError.ServeError, 
         InvalidOptions: (e) => Effect.fail(new ClaimFailed({ claim: "the demo's options are accepted", seen: e.message })),
         Unauthorized: (e) => Effect.fail(new ClaimFailed({ claim: "a fresh token is accepted", seen: e.message })),
         ApiError: (e) => Effect.fail(new ClaimFailed({ claim: "the business call succeeds", seen: e.message })),
+        ForeignOrigin: (e) => Effect.fail(new ClaimFailed({ claim: "business calls go to the simulator", seen: e.message })),
         RequestError: (e) => Effect.fail(new ClaimFailed({ claim: "the simulator is reachable", seen: e.message })),
         ResponseError: (e) => Effect.fail(new ClaimFailed({ claim: "the simulator answers", seen: e.message }))
       })

@@ -13,12 +13,13 @@ import * as Schema from "effect/Schema"
  * - `Status`: a non-2xx HTTP status
  * - `Code`: HTTP 2xx, but a `{ code, msg, data }` envelope with an error code
  * - `Decode`: the body was not of the expected shape
+ * - `Forbidden`: HTTP 403 for a missing permission (any message but `未授权`); the token was kept
  *
  * @since 0.1.0
  * @category errors
  */
 export class ApiError extends Schema.TaggedError<ApiError>("@effect-hosecloud/core/ApiError")("ApiError", {
-  reason: Schema.Literal("Status", "Code", "Decode"),
+  reason: Schema.Literal("Status", "Code", "Decode", "Forbidden"),
   status: Schema.Number,
   /** The server's message (`errorMessage`, `message` or `msg` of the body), or a description. */
   text: Schema.String,
@@ -54,5 +55,31 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@effect-hose
 ) {
   override get message(): string {
     return `Hosecloud refused a fresh token too: HTTP ${this.status} ${this.text} (${this.method} ${this.url})`
+  }
+}
+
+/**
+ * A request through `HosecloudClient` would have sent the token to an origin that is not the business
+ * host or one of `allowedOrigins` (by an absolute URL, or by a redirect), or over plain `http:` to a host
+ * that is not loopback. Nothing was sent there.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class ForeignOrigin extends Schema.TaggedError<ForeignOrigin>("@effect-hosecloud/core/ForeignOrigin")(
+  "ForeignOrigin",
+  {
+    method: Schema.String,
+    /** The request's URL, without its query string. */
+    url: Schema.String,
+    /** The origin the token would have gone to. */
+    origin: Schema.String,
+    via: Schema.Literal("url", "redirect")
+  }
+) {
+  override get message(): string {
+    return `the token was not sent to ${this.origin} (${
+      this.via === "url" ? "the request's URL" : "a redirect"
+    } of ${this.method} ${this.url}): only the business host and allowedOrigins receive it, over https:`
   }
 }

@@ -50,7 +50,10 @@ export interface Service {
   readonly token: Effect.Effect<AccessToken.AccessToken, AuthError.AuthError>
   /** A new token now; joins a request already in flight. The old token is kept if this fails. */
   readonly refresh: Effect.Effect<AccessToken.AccessToken, AuthError.AuthError>
-  /** Drops `token` if it is still the current one (for a token the server rejected). Makes no request. */
+  /**
+   * Drops `token` if it is still the current one (for a token the server rejected), unless a token was
+   * dropped less than `invalidationInterval` ago (then it is kept, with a Warning). Makes no request.
+   */
   readonly invalidate: (token: AccessToken.AccessToken) => Effect.Effect<void>
   /** The cached token if it is valid now, without making a request. */
   readonly current: Effect.Effect<Option.Option<AccessToken.AccessToken>>
@@ -114,6 +117,11 @@ export interface CacheOptions {
   readonly waitRetry?: Schedule.Schedule<unknown, AuthError.SystemError> | undefined
   /** How long an InvalidKey is answered from memory before the key is tried again. Default 30 seconds. */
   readonly invalidKeyCooldown?: Duration.DurationInput | undefined
+  /**
+   * At most one token is dropped by `invalidate` per this interval: an API that refuses every token costs
+   * at most one token request per interval (12 a minute by default). Default 5 seconds.
+   */
+  readonly invalidationInterval?: Duration.DurationInput | undefined
   /**
    * Share the token with other replicas through a store (see `TokenStore`); `HosecloudAuth.make` and
    * `layerShared` fill this in from `store` and the credentials.

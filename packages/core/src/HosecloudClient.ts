@@ -8,29 +8,21 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FiberRef from "effect/FiberRef"
-import * as Inspectable from "effect/Inspectable"
-import { constTrue } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
-import type * as AccessToken from "./AccessToken.js"
-import * as ApiError from "./ApiError.js"
-import type * as AuthError from "./AuthError.js"
+import type * as Schema from "effect/Schema"
+import type * as ApiError from "./ApiError.js"
+import * as AuthError from "./AuthError.js"
 import * as HosecloudAuth from "./HosecloudAuth.js"
-import * as ClientSpan from "./internal/clientSpan.js"
-import * as Http from "./internal/http.js"
+import * as BusinessRequest from "./internal/businessRequest.js"
+import { apiError, decodeWith, describe, isRecord } from "./internal/businessResponse.js"
 import * as Validation from "./Validation.js"
-import * as TokenProtocol from "./TokenProtocol.js"
 
 /**
  * Everything a business request through `HosecloudClient` can fail with.
@@ -38,7 +30,7 @@ import * as TokenProtocol from "./TokenProtocol.js"
  * @since 0.1.0
  * @category errors
  */
-export type ClientError = HttpClientError.HttpClientError | AuthError.AuthError | ApiError.Unauthorized
+export type ClientError = BusinessRequest.RequestError
 
 /**
  * The business-API client.
@@ -86,6 +78,12 @@ export interface Options {
    * Hosecloud for v3; default `corpId`, as a withdrawn draft of the v3 page had it.
    */
   readonly tenantHeader?: string | undefined
+  /**
+   * Origins besides the business host's that requests may go to, with the token (for example another
+   * edition's host). Requests to any other origin, by an absolute URL or a redirect, fail with
+   * `ForeignOrigin` before anything is sent. `https:` only (plain `http:` on loopback).
+   */
+  readonly allowedOrigins?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -95,8 +93,6 @@ export interface Options {
  * @category constants
  */
 export const defaultBaseUrl = "https://app.ekuaibao.com"
-
-const redactedMarker = "<redacted>"
 
 /**
  * The sub-tenant that requests made in this fiber act for.
@@ -140,60 +136,21 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Service, AuthError.InvalidOptions, HosecloudAuth.HosecloudAuth | HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const auth = yield* HosecloudAuth.HosecloudAuth
-    const http = yield* HttpClient.HttpClient
-    const { tenantHeader, tokenIn, tokenName } = yield* checkOptions(options)
+    const { allowedOrigins, tenantHeader, tokenIn, tokenName } = yield* checkOptions(options)
     const baseUrl: Effect.Effect<string> = Effect.isEffect(options.baseUrl)
       ? Effect.map(options.baseUrl, trimSlash)
       : Effect.succeed(trimSlash(yield* Validation.url("baseUrl", options.baseUrl, defaultBaseUrl)))
-
-    const attach = (request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) =>
-      tokenIn === "query"
-        ? HttpClientRequest.setUrlParam(request, tokenName, Redacted.value(token.accessToken))
-        : HttpClientRequest.setHeader(request, tokenName, Redacted.value(token.accessToken))
-
-    // The span and any error describe `request` (token marked); only the wire request carries the token,
-    // and it is sent with the platform's own span switched off.
-    const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) =>
-      ClientSpan.traced(request, (traced) =>
-        http.execute(attach(traced, token)).pipe(
-          Effect.locally(HttpClient.currentTracerDisabledWhen, constTrue),
-          Effect.map((response) => withRequest(response, request)),
-          Effect.mapError((error) => rebase(error, request, Redacted.value(token.accessToken)))
-        ))
-
-    const prepare = (request: HttpClientRequest.HttpClientRequest) =>
-      Effect.zipWith(FiberRef.get(currentTenant), baseUrl, (tenant, base) => {
-        let prepared = /^https?:\/\//i.test(request.url) ? request : HttpClientRequest.prependUrl(request, base)
-        if (tokenIn === "query") prepared = HttpClientRequest.setUrlParam(prepared, tokenName, redactedMarker)
-        if (Option.isSome(tenant)) prepared = HttpClientRequest.setHeader(prepared, tenantHeader, tenant.value)
-        return prepared
-      })
-
-    return HttpClient.makeWith(
-      (prepared: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-        Effect.gen(function*() {
-          const request = yield* prepared
-          const first = yield* auth.token
-          const response = yield* send(request, first)
-          if (response.status !== 403) return response
-          // refused: drop this token (unless it was replaced meanwhile) and try once with a fresh one
-          yield* Effect.ignore(response.arrayBuffer)
-          yield* auth.invalidate(first)
-          const fresh = yield* auth.token
-          const again = yield* send(request, fresh)
-          if (again.status !== 403) return again
-          return yield* Effect.fail(
-            new ApiError.Unauthorized({
-              status: again.status,
-              text: yield* messageOf(again),
-              method: request.method,
-              url: Http.safeUrl(request.url)
-            })
-          )
-        }),
-      prepare
-    )
+    const settings: BusinessRequest.Settings = {
+      auth: yield* HosecloudAuth.HosecloudAuth,
+      http: yield* HttpClient.HttpClient,
+      tokenIn,
+      tokenName,
+      tenantHeader,
+      currentTenant,
+      baseUrl,
+      allowedOrigins
+    }
+    return HttpClient.makeWith(BusinessRequest.execute(settings), BusinessRequest.prepare(settings))
   })
 
 /**
@@ -218,150 +175,20 @@ const checkOptions = (options: Options) =>
       ? "accessToken"
       : yield* Validation.nonEmptyString("token.name", placement.name)
     const tenantHeader = yield* Validation.headerName("tenantHeader", options.tenantHeader ?? "corpId")
-    return { tokenIn, tokenName, tenantHeader }
+    const allowed = options.allowedOrigins ?? []
+    if (!Array.isArray(allowed)) {
+      return yield* Either.left(new AuthError.InvalidOptions({ option: "allowedOrigins", rule: "must be an array of URLs" }))
+    }
+    const origins = new Set<string>()
+    for (const [i, origin] of allowed.entries()) {
+      origins.add(new URL(yield* Validation.url(`allowedOrigins[${i}]`, origin)).origin)
+    }
+    return { tokenIn, tokenName, tenantHeader, allowedOrigins: origins as ReadonlySet<string> }
   })
 
 const trimSlash = (url: string) => url.replace(/\/+$/, "")
 
 // ---- responses ------------------------------------------------------------------------------
-
-/** The response as the caller sees it: the request it names is the one with the token's place redacted. */
-class RebasedResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  constructor(
-    private readonly original: HttpClientResponse.HttpClientResponse,
-    readonly request: HttpClientRequest.HttpClientRequest
-  ) {
-    super()
-  }
-  get status() {
-    return this.original.status
-  }
-  get headers() {
-    return this.original.headers
-  }
-  get cookies() {
-    return this.original.cookies
-  }
-  get remoteAddress() {
-    return this.original.remoteAddress
-  }
-  get formData() {
-    return this.original.formData
-  }
-  get text() {
-    return this.original.text
-  }
-  get json() {
-    return this.original.json
-  }
-  get urlParamsBody() {
-    return this.original.urlParamsBody
-  }
-  get arrayBuffer() {
-    return this.original.arrayBuffer
-  }
-  get stream() {
-    return this.original.stream
-  }
-  toJSON(): unknown {
-    return { _id: "@effect/platform/HttpClientResponse", request: this.request.toJSON(), status: this.status }
-  }
-}
-
-const withRequest = (
-  response: HttpClientResponse.HttpClientResponse,
-  request: HttpClientRequest.HttpClientRequest
-): HttpClientResponse.HttpClientResponse => new RebasedResponse(response, request)
-
-/** The error as the caller sees it: about the redacted request, with the token masked in every text. */
-const rebase = (
-  error: HttpClientError.HttpClientError,
-  request: HttpClientRequest.HttpClientRequest,
-  token: string
-): HttpClientError.HttpClientError => {
-  const details = {
-    request,
-    cause: Http.safeHttpCause(error, [token]),
-    ...(error.description === undefined ? {} : { description: Http.scrub(error.description, [token]) })
-  }
-  return error._tag === "RequestError"
-    ? new HttpClientError.RequestError({ ...details, reason: error.reason })
-    : new HttpClientError.ResponseError({
-      ...details,
-      response: withRequest(error.response, request),
-      reason: error.reason
-    })
-}
-
-const maxErrorBody = 64 * 1024
-
-interface Described {
-  readonly text: string
-  readonly code: Option.Option<string>
-  readonly traceId: Option.Option<string>
-  readonly json: Option.Option<unknown>
-}
-
-const describe = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<Described> =>
-  Http.readTextCapped(response, maxErrorBody).pipe(
-    Effect.map((body): Described => {
-      const json = Either.getRight(Either.try(() => JSON.parse(body) as unknown))
-      const record = Option.getOrUndefined(Option.filter(json, isRecord))
-      const field = (...names: Array<string>) => {
-        for (const name of names) {
-          const value = record?.[name]
-          if (typeof value === "string" && value !== "") return Option.some(value)
-          if (typeof value === "number") return Option.some(String(value))
-        }
-        return Option.none<string>()
-      }
-      const text = Option.getOrElse(
-        field("errorMessage", "message", "msg", "error"),
-        () => body.trim() === "" ? `HTTP ${response.status}` : body.trim().slice(0, 200)
-      )
-      return { text: Http.scrub(text), code: field("errorCode", "code"), traceId: field("traceId"), json }
-    }),
-    Effect.orElseSucceed(() => ({
-      text: `HTTP ${response.status}`,
-      code: Option.none(),
-      traceId: Option.none(),
-      json: Option.none()
-    }))
-  )
-
-const messageOf = (response: HttpClientResponse.HttpClientResponse) => Effect.map(describe(response), (d) => d.text)
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-const apiError = (
-  response: HttpClientResponse.HttpClientResponse,
-  reason: ApiError.ApiError["reason"],
-  described: Described,
-  text?: string
-) =>
-  new ApiError.ApiError({
-    reason,
-    status: response.status,
-    text: text ?? described.text,
-    code: described.code,
-    traceId: described.traceId,
-    method: response.request.method,
-    url: Http.safeUrl(response.request.url)
-  })
-
-const decodeWith = <A, I, R>(
-  schema: Schema.Schema<A, I, R>,
-  response: HttpClientResponse.HttpClientResponse,
-  described: Described,
-  value: unknown
-): Effect.Effect<A, ApiError.ApiError, R> =>
-  Schema.decodeUnknown(schema)(value).pipe(
-    Effect.mapError((error) =>
-      apiError(response, "Decode", described, `the body was not of the expected shape (${TokenProtocol.issuePaths(error)})`)
-    )
-  )
 
 /**
  * Decodes a business answer in the `{ "value": ... }` envelope with `schema`; a non-2xx status or another

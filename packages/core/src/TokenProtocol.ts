@@ -18,7 +18,9 @@ import * as Schema from "effect/Schema"
 import type * as AccessToken from "./AccessToken.js"
 import { V3Envelope, V3TokenData } from "./AccessToken.js"
 import * as AuthError from "./AuthError.js"
+import * as Destination from "./internal/destination.js"
 import * as Http from "./internal/http.js"
+import * as Validation from "./Validation.js"
 
 /**
  * How to get tokens from a Hosecloud endpoint. Implementations report every failure as an `AuthError`
@@ -96,7 +98,8 @@ export const v3 = (options: V3Options): Effect.Effect<TokenProtocol, never, Http
     const url = joinUrl(options.baseUrl ?? defaultBaseUrl, v3Path)
     const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
     const issue = Effect.suspend(() =>
-      client.execute(
+      fetchAnswer(
+        client,
         HttpClientRequest.post(url).pipe(
           HttpClientRequest.acceptJson,
           // the secret is unwrapped here, at the last moment, onto the wire only
@@ -104,12 +107,10 @@ export const v3 = (options: V3Options): Effect.Effect<TokenProtocol, never, Http
             appKey: options.appKey,
             appSecurity: Redacted.value(options.appSecurity)
           })
-        )
+        ),
+        maxBodyBytes
       )
     ).pipe(
-      Effect.scoped,
-      Effect.catchAll((error) => Effect.fail(transportError(error))),
-      Effect.flatMap((response) => readAnswer(response, maxBodyBytes)),
       Effect.flatMap(({ body, response, status }) => decodeV3(status, body, serverTime(response)))
     )
     return { name: "v3", issue, refresh: Option.none(), secrets: [options.appSecurity] }
@@ -127,6 +128,51 @@ export const transportError = (error: HttpClientError.HttpClientError): AuthErro
     description: error._tag === "RequestError" ? "the request did not reach Hosecloud" : "the answer could not be read",
     cause: Http.safeHttpCause(error)
   })
+
+const redirected = (description: string, status?: number) =>
+  AuthError.systemError({
+    reason: "Upstream",
+    status,
+    description: `${description}; a token request never follows a redirect`
+  })
+
+/**
+ * Sends a token request and reads its answer, never following a redirect: a 3xx answer is a
+ * `SystemError`, and so is an answer that came from another origin (an `HttpClient` that followed a
+ * redirect by itself).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const fetchAnswer = (
+  client: HttpClient.HttpClient,
+  request: HttpClientRequest.HttpClientRequest,
+  maxBodyBytes: number
+): Effect.Effect<
+  { readonly status: number; readonly body: string; readonly response: HttpClientResponse.HttpClientResponse },
+  AuthError.SystemError
+> =>
+  Destination.withoutRedirects(client.execute(request)).pipe(
+    Effect.scoped,
+    Effect.catchAll((error) => Effect.fail(transportError(error))),
+    Effect.flatMap((response) => {
+      const sent = Destination.parse(request.url)
+      const answered = Destination.parse(response.request.url)
+      if (Option.isSome(sent) && Option.isSome(answered) && sent.value.origin !== answered.value.origin) {
+        return Effect.fail(redirected(`the answer came from ${answered.value.origin}`, response.status))
+      }
+      if (Destination.isRedirect(response.status)) {
+        const location = response.headers["location"]
+        return Effect.fail(redirected(
+          `the token endpoint answered HTTP ${response.status}, a redirect${
+            location === undefined ? "" : ` to ${Validation.displayUrl(location)}`
+          }`,
+          response.status
+        ))
+      }
+      return readAnswer(response, maxBodyBytes)
+    })
+  )
 
 /**
  * Reads an answer's status and body (at most `maxBodyBytes`) as text; a body too large or unreadable

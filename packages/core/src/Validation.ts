@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import { InvalidOptions } from "./AuthError.js"
+import * as Destination from "./internal/destination.js"
 
 /**
  * A check's answer: the value to use, or the refusal.
@@ -151,8 +152,6 @@ export const headerName = (option: string, input: unknown): Check<string> =>
     ? Either.right(input)
     : invalid(option, "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)", describe(input))
 
-const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]"])
-
 /**
  * Checks a Hosecloud URL: `https:`, or `http:` on a loopback host; no user name, password, query string
  * or fragment. Answers the reason in words.
@@ -174,8 +173,7 @@ export const checkUrl = (url: unknown): Either.Either<string, string> => {
   if (parsed.search !== "" || parsed.hash !== "") {
     return Either.left("a Hosecloud URL must not carry a query string or a fragment")
   }
-  if (parsed.protocol === "https:") return Either.right(url)
-  if (parsed.protocol === "http:" && loopbackHosts.has(parsed.hostname)) return Either.right(url)
+  if (Destination.isSafeScheme(parsed)) return Either.right(url)
   return Either.left(
     `a Hosecloud URL must use https: (http: only on 127.0.0.1, localhost or [::1]), got ${parsed.protocol}//${parsed.host}`
   )
@@ -190,4 +188,20 @@ export const checkUrl = (url: unknown): Either.Either<string, string> => {
 export const url = (option: string, input: unknown, fallback?: string): Check<string> => {
   const value = input === undefined ? fallback : input
   return Either.mapLeft(checkUrl(value), (reason) => new InvalidOptions({ option, rule: reason }))
+}
+
+/**
+ * A URL as it may be shown in an error or a log line: no user name, password, query string or fragment
+ * (where credentials and tokens travel).
+ *
+ * @since 0.2.0
+ * @category formatting
+ */
+export const displayUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`
+  } catch {
+    return url.replace(/\/\/[^/@\s]*@/, "//").replace(/[?#].*$/, "")
+  }
 }

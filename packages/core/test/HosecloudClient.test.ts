@@ -5,7 +5,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Option, Redacted, Ref, Schema } from "effect"
+import { Cause, Deferred, Effect, Option, Redacted, Ref, Schema, TestClock } from "effect"
 import { inspect } from "node:util"
 import { setupClient } from "./utils/client.js"
 import { observe, spanText } from "./utils/observe.js"
@@ -176,6 +176,8 @@ describe("redaction", () => {
         render(yield* Effect.flip(client.get("/fail")))
         yield* sim.script("business", HosecloudSimulator.Fault.httpStatus(500, "{\"errorMessage\":\"boom\"}"))
         render(yield* Effect.flip(client.get(corporations).pipe(Effect.flatMap(HttpClientResponse.filterStatusOk))))
+        // past the invalidation interval, so that the refused token is replaced once more
+        yield* TestClock.adjust("5 seconds")
         yield* sim.script("business", HosecloudSimulator.Fault.invalidKey(), HosecloudSimulator.Fault.invalidKey())
         render(yield* Effect.flip(client.get(corporations)))
         yield* Effect.logDebug("done").pipe(Effect.annotateLogs("response", response))

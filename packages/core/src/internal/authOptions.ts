@@ -67,6 +67,7 @@ export const checkCacheOptions = (options: HosecloudAuth.CacheOptions): Validati
       undefined
     ),
     invalidKeyCooldown: Validation.duration("invalidKeyCooldown", options.invalidKeyCooldown, "30 seconds"),
+    invalidationInterval: Validation.duration("invalidationInterval", options.invalidationInterval, "5 seconds"),
     sharing: options.sharing === undefined ? Either.right(undefined) : checkSharing(options.sharing)
   }).pipe(
     Either.map(({ refreshSchedule, refreshWindow, sharing, ...rest }) => ({

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import { scrub } from "./secrets.js"
 
 /** @internal */
 export class BodyTooLarge {
@@ -76,21 +77,6 @@ const describeError = (error: Error, secrets: ReadonlyArray<string>): Error => {
 export const safeUrl = (url: string): string => {
   const cut = url.search(/[?#]/)
   return cut === -1 ? url : url.slice(0, cut)
-}
-
-const secretParam = /((?:access|refresh)Token|appSecurity)(["']?\s*[=:]\s*["']?)[^&\s"',}]+/gi
-
-/** Masks the given secrets, and anything that looks like a token or secret parameter, in a text. @internal */
-export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string => {
-  let out = text
-  for (const secret of secrets) {
-    if (secret.length > 0) {
-      out = out.split(secret).join("<redacted>")
-      const encoded = encodeURIComponent(secret)
-      if (encoded !== secret) out = out.split(encoded).join("<redacted>")
-    }
-  }
-  return out.replace(secretParam, "$1$2<redacted>")
 }
 
 /**

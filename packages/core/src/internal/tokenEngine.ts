@@ -8,6 +8,8 @@
  *
  * @internal
  */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberHandle from "effect/FiberHandle"
 import * as Option from "effect/Option"
@@ -81,15 +83,25 @@ const service = (engine: Model.Engine): HosecloudAuth.Service => {
     Effect.flatMap(state.get, (s) => slowToken(clock.unsafeCurrentTimeMillis(), s, true))
   )
 
+  const interval = Duration.toMillis(engine.settings.invalidationInterval)
   const invalidate = (token: AccessToken.AccessToken): Effect.Effect<void> =>
-    Effect.flatMap(SubscriptionRef.modify(state, (s) => Model.invalidate(s, token)), (dropped) =>
-      dropped
-        ? Effect.all([
-          Effect.logDebug("Hosecloud access token invalidated").pipe(Effect.annotateLogs({ corpId: token.corpId })),
-          FiberHandle.clear(engine.refresher),
-          engine.coordinator === undefined ? Effect.void : engine.coordinator.invalidate(token)
-        ], { discard: true })
-        : Effect.void)
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.flatMap(SubscriptionRef.modify(state, (s) => Model.invalidate(s, token, now, interval)), (done) => {
+        switch (done) {
+          case "replaced":
+            return Effect.void
+          case "kept":
+            return Effect.logWarning(
+              "Hosecloud refused the access token, but one was replaced moments ago: this one is kept"
+            ).pipe(Effect.annotateLogs({ corpId: token.corpId, invalidationInterval: Duration.format(interval) }))
+          case "dropped":
+            return Effect.all([
+              Effect.logDebug("Hosecloud access token invalidated").pipe(Effect.annotateLogs({ corpId: token.corpId })),
+              FiberHandle.clear(engine.refresher),
+              engine.coordinator === undefined ? Effect.void : engine.coordinator.invalidate(token)
+            ], { discard: true })
+        }
+      }))
 
   const current = Effect.clockWith((clock) =>
     Effect.map(state.get, (s) => Option.map(Option.fromNullable(Model.validEntry(s, clock.unsafeCurrentTimeMillis())), (e) => e.token))

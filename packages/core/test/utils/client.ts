@@ -1,5 +1,6 @@
 import { HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { demoKey, demoSecret } from "./setup.js"
@@ -12,11 +13,13 @@ export const setupClient = (
     readonly simulator?: HosecloudSimulator.Options
     /** Wraps the HTTP client under everything (to inject transport faults). */
     readonly http?: (client: HttpClient.HttpClient) => HttpClient.HttpClient
+    /** Wraps the simulator's app (a server of the test's own in front of it). */
+    readonly app?: (app: HttpApp.Default) => HttpApp.Default
   } = {}
 ) =>
   Effect.gen(function*() {
     const sim = yield* HosecloudSimulator.make(options.simulator)
-    const base = HosecloudSimulator.clientFor(sim.app)
+    const base = HosecloudSimulator.clientFor(options.app ? options.app(sim.app) : sim.app)
     const http = Layer.succeed(HttpClient.HttpClient, options.http ? options.http(base) : base)
     const authLayer = HosecloudAuth.layer({ appKey: demoKey, appSecurity: Redacted.make(demoSecret), ...options.auth })
     const layer = HosecloudClient.layer(options.client).pipe(

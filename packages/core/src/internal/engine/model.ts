@@ -51,6 +51,7 @@ export interface Settings {
   readonly retry: Schedule.Schedule<unknown, AuthError.SystemError>
   readonly waitRetry: Schedule.Schedule<unknown, AuthError.SystemError>
   readonly invalidKeyCooldown: Duration.Duration
+  readonly invalidationInterval: Duration.Duration
 }
 
 /** A token held, and what the hot path and the refresher need of it. @internal */
@@ -85,11 +86,19 @@ export interface State {
   readonly entry: Entry | undefined
   readonly refusal: Refusal | undefined
   readonly flight: Flight | undefined
+  /** When a token was last dropped because a server refused it (`invalidate`). */
+  readonly invalidatedAt: number | undefined
   readonly closed: boolean
 }
 
 /** @internal */
-export const initial: State = { entry: undefined, refusal: undefined, flight: undefined, closed: false }
+export const initial: State = {
+  entry: undefined,
+  refusal: undefined,
+  flight: undefined,
+  invalidatedAt: undefined,
+  closed: false
+}
 
 /** Everything the engine's functions share. @internal */
 export interface Engine {
@@ -164,14 +173,29 @@ export const settle = (
   return [unchanged, flightless]
 }
 
-/** Drops the entry if it still holds `token` (compare and clear). @internal */
-export const invalidate = (state: State, token: AccessToken.AccessToken): readonly [boolean, State] =>
-  state.entry !== undefined && AccessToken.sameToken(state.entry.token, token)
-    ? [true, { ...state, entry: undefined }]
-    : [false, state]
+/** What `invalidate` did. @internal */
+export type Invalidation = "dropped" | "replaced" | "kept"
+
+/**
+ * Drops the entry if it still holds `token` (compare and clear), unless a token was dropped less than
+ * `intervalMillis` ago: then it is kept, so that an API that refuses every token cannot make the library
+ * fetch one after another.
+ *
+ * @internal
+ */
+export const invalidate = (
+  state: State,
+  token: AccessToken.AccessToken,
+  now: number,
+  intervalMillis: number
+): readonly [Invalidation, State] => {
+  if (state.entry === undefined || !AccessToken.sameToken(state.entry.token, token)) return ["replaced", state]
+  if (state.invalidatedAt !== undefined && now - state.invalidatedAt < intervalMillis) return ["kept", state]
+  return ["dropped", { ...state, entry: undefined, invalidatedAt: now }]
+}
 
 /** The state once the scope has closed: nothing is held any more. @internal */
-export const closed: State = { entry: undefined, refusal: undefined, flight: undefined, closed: true }
+export const closed: State = { ...initial, closed: true }
 
 /** The secret values the engine knows now, to mask in any text it did not write. @internal */
 export const knownSecrets = (engine: Engine, state: State): ReadonlyArray<Redacted.Redacted<string>> => [

@@ -16,6 +16,7 @@ import * as PubSub from "effect/PubSub"
 import * as AccessToken from "../../AccessToken.js"
 import * as AuthError from "../../AuthError.js"
 import * as Http from "../http.js"
+import * as Secrets from "../secrets.js"
 import type * as SharedToken from "../sharedToken.js"
 import * as Metrics from "./metrics.js"
 import { type Engine, knownSecrets } from "./model.js"
@@ -33,7 +34,16 @@ const send = (engine: Engine, held: AccessToken.AccessToken | undefined) => {
         reason: "Timeout",
         description: `no answer within ${Duration.format(settings.requestTimeout)}`
       })
-  })
+  }).pipe(
+    // a server can echo a secret back (appSecurity in "bad parameters", a token): its text is scrubbed here,
+    // before it reaches the span, a log line or a caller
+    Effect.catchAll((error) =>
+      Effect.flatMap(engine.state.get, (state) => {
+        const secrets = [...knownSecrets(engine, state), ...(held === undefined ? [] : [held.accessToken, held.refreshToken])]
+        return Effect.fail(Secrets.scrubAuthError(error, Secrets.values(secrets)))
+      })
+    )
+  )
 }
 
 /** One request to the token endpoint, its answer placed on the local clock. @internal */

@@ -1,0 +1,184 @@
+/**
+ * One business request through `HosecloudClient`: where it may go, the token attached on the wire only,
+ * and what a 403 means.
+ *
+ * - The token goes only to the business host or an origin the user allowed, over `https:` (plain `http:`
+ *   on loopback), and never by a redirect: anything else is a `ForeignOrigin` before a byte is sent.
+ * - A 403 whose body says `未授权` (or nothing readable) is a refused token: the token is dropped (if it is
+ *   still the current one, and not too soon after the last one dropped), and the request is sent once more
+ *   with a fresh token, if its body can be sent again. Any other 403 is a missing permission: an
+ *   `ApiError` with reason `Forbidden`, and the token is kept.
+ *
+ * @internal
+ */
+import type * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { constTrue } from "effect/Function"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as AccessToken from "../AccessToken.js"
+import * as ApiError from "../ApiError.js"
+import type * as AuthError from "../AuthError.js"
+import type * as HosecloudAuth from "../HosecloudAuth.js"
+import * as Response from "./businessResponse.js"
+import * as ClientSpan from "./clientSpan.js"
+import * as Destination from "./destination.js"
+import * as Validation from "../Validation.js"
+import * as Http from "./http.js"
+import * as Secrets from "./secrets.js"
+
+/** @internal */
+export interface Settings {
+  readonly auth: HosecloudAuth.Service
+  readonly http: HttpClient.HttpClient
+  readonly tokenIn: "query" | "header"
+  readonly tokenName: string
+  readonly tenantHeader: string
+  readonly currentTenant: FiberRef.FiberRef<Option.Option<string>>
+  readonly baseUrl: Effect.Effect<string>
+  /** Origins the token may go to besides the business host's. */
+  readonly allowedOrigins: ReadonlySet<string>
+}
+
+/** @internal */
+export type RequestError =
+  | HttpClientError.HttpClientError
+  | AuthError.AuthError
+  | ApiError.Unauthorized
+  | ApiError.ApiError
+  | ApiError.ForeignOrigin
+
+const foreign = (request: HttpClientRequest.HttpClientRequest, origin: string, via: "url" | "redirect") =>
+  new ApiError.ForeignOrigin({ method: request.method, url: Validation.displayUrl(request.url), origin, via })
+
+/** The business host in front, the token's place marked, the tenant named; refused if it leaves Hosecloud. @internal */
+export const prepare = (settings: Settings) => (request: HttpClientRequest.HttpClientRequest) =>
+  Effect.flatMap(
+    Effect.zip(FiberRef.get(settings.currentTenant), settings.baseUrl),
+    ([tenant, base]): Effect.Effect<HttpClientRequest.HttpClientRequest, ApiError.ForeignOrigin> => {
+      let prepared = /^[a-z][a-z0-9+.-]*:/i.test(request.url) ? request : HttpClientRequest.prependUrl(request, base)
+      const url = Destination.parse(prepared.url)
+      const origin = Option.match(url, { onNone: () => prepared.url, onSome: (u) => u.origin })
+      const allowed = Option.isSome(url) && Destination.isSafeScheme(url.value) &&
+        (settings.allowedOrigins.has(origin) || Option.exists(Destination.parse(base), (b) => b.origin === origin))
+      if (!allowed) return Effect.fail(foreign(prepared, origin, "url"))
+      if (settings.tokenIn === "query") prepared = HttpClientRequest.setUrlParam(prepared, settings.tokenName, Secrets.marker)
+      if (Option.isSome(tenant)) prepared = HttpClientRequest.setHeader(prepared, settings.tenantHeader, tenant.value)
+      return Effect.succeed(prepared)
+    }
+  )
+
+/** A redirect answer is handed back, never followed; one to a foreign origin is refused outright. */
+const guardRedirect = (
+  settings: Settings,
+  request: HttpClientRequest.HttpClientRequest,
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ForeignOrigin> => {
+  const sent = Destination.parse(request.url)
+  const sentOrigin = Option.match(sent, { onNone: () => "", onSome: (u) => u.origin })
+  const ok = (origin: string) => origin === sentOrigin || settings.allowedOrigins.has(origin)
+  // an HttpClient that followed a redirect by itself answers for another URL
+  const answered = Destination.parse(response.request.url)
+  if (Option.isSome(answered) && !ok(answered.value.origin)) return Effect.fail(foreign(request, answered.value.origin, "redirect"))
+  const location = response.headers["location"]
+  if (Destination.isRedirect(response.status) && location !== undefined) {
+    const target = Destination.parse(location, request.url)
+    const origin = Option.match(target, { onNone: () => location, onSome: (u) => u.origin })
+    if (Option.isNone(target) || !Destination.isSafeScheme(target.value) || !ok(origin)) {
+      return Effect.fail(foreign(request, origin, "redirect"))
+    }
+  }
+  return Effect.succeed(response)
+}
+
+const attach = (settings: Settings, request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) =>
+  settings.tokenIn === "query"
+    ? HttpClientRequest.setUrlParam(request, settings.tokenName, Redacted.value(token.accessToken))
+    : HttpClientRequest.setHeader(request, settings.tokenName, Redacted.value(token.accessToken))
+
+/**
+ * Sends `request` with `token`. The span and any error describe `request` (the token's place marked);
+ * only the wire request carries the token, sent with the platform's own span switched off.
+ */
+const send = (settings: Settings, request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) => {
+  const secrets = Secrets.ofToken(token)
+  return ClientSpan.traced(request, (traced) =>
+    Destination.withoutRedirects(settings.http.execute(attach(settings, traced, token))).pipe(
+      Effect.locally(HttpClient.currentTracerDisabledWhen, constTrue),
+      Effect.mapError((error) => Response.rebase(error, request, secrets)),
+      Effect.flatMap((response) => guardRedirect(settings, traced, response)),
+      Effect.map((response) => Response.withRequest(response, request, secrets))
+    ))
+}
+
+/** Whether a body can be sent a second time: anything held in memory, not a stream. @internal */
+export const replayable = (body: HttpBody.HttpBody): boolean => {
+  switch (body._tag) {
+    case "Empty":
+    case "Uint8Array":
+    case "FormData":
+      return true
+    case "Stream":
+      return false
+    case "Raw":
+      return typeof body.body === "string" || body.body instanceof Uint8Array || body.body instanceof ArrayBuffer ||
+        body.body instanceof URLSearchParams || (typeof Blob !== "undefined" && body.body instanceof Blob)
+  }
+}
+
+/** Hosecloud's answer to a refused or expired token. */
+const refusedTokenMessage = "未授权"
+
+/** A 403 refuses the token when it says `未授权`, or nothing a person can read; otherwise a permission. */
+const refusesToken = (described: Response.Described) =>
+  Option.match(described.message, { onNone: constTrue, onSome: (message) => message.trim() === refusedTokenMessage })
+
+const unauthorized = (request: HttpClientRequest.HttpClientRequest, status: number, text: string) =>
+  new ApiError.Unauthorized({ status, text, method: request.method, url: Http.safeUrl(request.url) })
+
+/** After a 403: a permission error, or a refused token replaced once. */
+const afterRefusal = (
+  settings: Settings,
+  request: HttpClientRequest.HttpClientRequest,
+  token: AccessToken.AccessToken,
+  response: HttpClientResponse.HttpClientResponse
+) =>
+  Effect.gen(function*() {
+    const described = yield* Response.describe(response)
+    if (!refusesToken(described)) return yield* Effect.fail(Response.apiError(response, "Forbidden", described))
+    yield* settings.auth.invalidate(token)
+    if (!replayable(request.body)) {
+      return yield* Effect.fail(
+        unauthorized(request, response.status, `${described.text}; the request's body is a stream, which cannot be sent again`)
+      )
+    }
+    const fresh = yield* settings.auth.token
+    if (AccessToken.sameToken(fresh, token)) {
+      return yield* Effect.fail(
+        unauthorized(request, response.status, `${described.text}; a token was replaced moments ago, so this one is kept`)
+      )
+    }
+    const again = yield* send(settings, request, fresh)
+    if (again.status !== 403) return again
+    const second = yield* Response.describe(again)
+    if (!refusesToken(second)) return yield* Effect.fail(Response.apiError(again, "Forbidden", second))
+    return yield* Effect.fail(unauthorized(request, again.status, second.text))
+  })
+
+/** Sends a prepared request with the current token, recovering once from a refused token. @internal */
+export const execute = (settings: Settings) =>
+(
+  prepared: Effect.Effect<HttpClientRequest.HttpClientRequest, ApiError.ForeignOrigin>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError> =>
+  Effect.gen(function*() {
+    const request = yield* prepared
+    const token = yield* settings.auth.token
+    const response = yield* send(settings, request, token)
+    if (response.status !== 403) return response
+    return yield* afterRefusal(settings, request, token, response)
+  })
