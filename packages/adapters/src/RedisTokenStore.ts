@@ -30,12 +30,28 @@ const compareAndDeleteScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`
 
-const attempt = <A>(operation: string, run: () => Promise<A>) =>
-  Effect.tryPromise({
-    try: run,
-    catch: (cause) =>
-      new TokenStore.StoreError({ operation, description: cause instanceof Error ? cause.message : String(cause) })
-  })
+/** Redis refused the client's credentials: a wrong password (`WRONGPASS`) or none (`NOAUTH`). */
+const authFailure = (error: Error | undefined): string | undefined => {
+  const match = error?.message.match(/^(WRONGPASS|NOAUTH)\b/)
+  return match === null || match === undefined
+    ? undefined
+    : `Redis refused the credentials (${match[1]}): check the password in the Redis URL`
+}
+
+/**
+ * What went wrong, in words an operator can act on. A client without an offline queue reports every
+ * command it cannot send the same way ("Stream isn't writeable"), whether Redis is down or refused the
+ * password: the connection's own last error tells which.
+ */
+const describeFailure = (cause: unknown, lastConnectionError: Error | undefined): string => {
+  const message = cause instanceof Error ? cause.message : String(cause)
+  const refused = authFailure(cause instanceof Error ? cause : undefined) ?? authFailure(lastConnectionError)
+  if (refused !== undefined) return refused
+  if (/Stream isn't writeable|Connection is closed/i.test(message)) {
+    return `Redis cannot be reached${lastConnectionError === undefined ? "" : ` (${lastConnectionError.message})`}`
+  }
+  return message
+}
 
 /**
  * A store over an `ioredis` client the caller owns.
@@ -43,32 +59,46 @@ const attempt = <A>(operation: string, run: () => Promise<A>) =>
  * @since 0.1.0
  * @category constructors
  */
-export const make = (redis: Redis): TokenStore.Service => ({
-  get: (key) => Effect.map(attempt("get", () => redis.get(key)), Option.fromNullable),
-  compareAndSet: (key, expected, value, ttl) =>
-    Effect.map(
-      attempt("compareAndSet", () =>
-        redis.eval(
-          compareAndSetScript,
-          1,
-          key,
-          Option.isSome(expected) ? "1" : "0",
-          Option.getOrElse(expected, () => ""),
-          value,
-          String(Math.max(1, Math.ceil(Duration.toMillis(ttl))))
-        )),
-      (written) => written === 1
-    ),
-  compareAndDelete: (key, expected) =>
-    Effect.map(attempt("compareAndDelete", () => redis.eval(compareAndDeleteScript, 1, key, expected)), (n) => n === 1),
-  acquireLease: (key, holder, ttl) =>
-    Effect.map(
-      attempt("acquireLease", () => redis.set(key, holder, "PX", Math.max(1, Math.ceil(Duration.toMillis(ttl))), "NX")),
-      (reply) => reply === "OK"
-    ),
-  releaseLease: (key, holder) =>
-    Effect.asVoid(attempt("releaseLease", () => redis.eval(compareAndDeleteScript, 1, key, holder)))
-})
+export const make = (redis: Redis): TokenStore.Service => {
+  let lastConnectionError: Error | undefined
+  redis.on("error", (error: Error) => {
+    lastConnectionError = error
+  })
+  redis.on("ready", () => {
+    lastConnectionError = undefined
+  })
+  const attempt = <A>(operation: string, run: () => Promise<A>) =>
+    Effect.tryPromise({
+      try: run,
+      catch: (cause) => new TokenStore.StoreError({ operation, description: describeFailure(cause, lastConnectionError) })
+    })
+  return {
+    get: (key) => Effect.map(attempt("get", () => redis.get(key)), Option.fromNullable),
+    compareAndSet: (key, expected, value, ttl) =>
+      Effect.map(
+        attempt("compareAndSet", () =>
+          redis.eval(
+            compareAndSetScript,
+            1,
+            key,
+            Option.isSome(expected) ? "1" : "0",
+            Option.getOrElse(expected, () => ""),
+            value,
+            String(Math.max(1, Math.ceil(Duration.toMillis(ttl))))
+          )),
+        (written) => written === 1
+      ),
+    compareAndDelete: (key, expected) =>
+      Effect.map(attempt("compareAndDelete", () => redis.eval(compareAndDeleteScript, 1, key, expected)), (n) => n === 1),
+    acquireLease: (key, holder, ttl) =>
+      Effect.map(
+        attempt("acquireLease", () => redis.set(key, holder, "PX", Math.max(1, Math.ceil(Duration.toMillis(ttl))), "NX")),
+        (reply) => reply === "OK"
+      ),
+    releaseLease: (key, holder) =>
+      Effect.asVoid(attempt("releaseLease", () => redis.eval(compareAndDeleteScript, 1, key, holder)))
+  }
+}
 
 /**
  * Options of the Redis store.
@@ -89,13 +119,17 @@ export interface Options {
 
 /**
  * A Redis client for the lifetime of the layer, and the store on it. Building it waits (`connectTimeout`)
- * for the first connection but never fails on Redis being away: while Redis cannot be reached, every store
- * operation fails and replicas use their own caches. Bad options fail it with `InvalidOptions`.
+ * for the first connection and checks it with one `PING`. Redis being away does not fail it: while Redis
+ * cannot be reached, every store operation fails and replicas use their own caches. Redis refusing the
+ * password (`WRONGPASS`, `NOAUTH`) does, with a `StoreError` that says so, and bad options fail it with
+ * `InvalidOptions`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore, AuthError.InvalidOptions> =>
+export const layer = (
+  options: Options
+): Layer.Layer<TokenStore.TokenStore, AuthError.InvalidOptions | TokenStore.StoreError> =>
   Layer.scoped(
     TokenStore.TokenStore,
     Effect.gen(function*() {
@@ -120,19 +154,45 @@ export const layer = (options: Options): Layer.Layer<TokenStore.TokenStore, Auth
         }),
         (client) => Effect.sync(() => client.disconnect())
       )
-      yield* awaitReady(connectTimeout)(client)
-      return make(client)
+      const store = make(client)
+      yield* connected(client, connectTimeout)
+      return store
     })
   )
 
-/** Waits until the client can take commands, or gives up quietly: the store then fails until it can. */
-const awaitReady = (limit: Duration.Duration) => (client: Redis) =>
-  Effect.async<void>((resume) => {
+/**
+ * Waits until the client is ready and answers a `PING`, or gives up quietly when Redis cannot be reached
+ * (the store then fails until it can); fails at once when Redis refuses the credentials.
+ */
+const connected = (client: Redis, limit: Duration.Duration): Effect.Effect<void, TokenStore.StoreError> =>
+  Effect.async<void, TokenStore.StoreError>((resume) => {
     if (client.status === "ready") return resume(Effect.void)
     const onReady = () => resume(Effect.void)
+    const onError = (error: Error) => {
+      const refused = authFailure(error)
+      if (refused !== undefined) resume(Effect.fail(new TokenStore.StoreError({ operation: "connect", description: refused })))
+    }
     client.once("ready", onReady)
-    return Effect.sync(() => client.removeListener("ready", onReady))
-  }).pipe(Effect.timeout(limit), Effect.ignore)
+    client.on("error", onError)
+    return Effect.sync(() => {
+      client.removeListener("ready", onReady)
+      client.removeListener("error", onError)
+    })
+  }).pipe(
+    Effect.zipRight(
+      Effect.tryPromise(() => client.ping()).pipe(
+        // only a refusal fails the layer: a Redis that is away, slow or not answering a PING is waited out later
+        Effect.catchAll(({ error }) => {
+          const refused = authFailure(error instanceof Error ? error : undefined)
+          return refused === undefined
+            ? Effect.void
+            : Effect.fail(new TokenStore.StoreError({ operation: "connect", description: refused }))
+        })
+      )
+    ),
+    Effect.timeoutOption(limit),
+    Effect.asVoid
+  )
 
 /**
  * The Redis store from `HOSECLOUD_REDIS_URL`.
@@ -142,7 +202,7 @@ const awaitReady = (limit: Duration.Duration) => (client: Redis) =>
  */
 export const layerConfig: Layer.Layer<
   TokenStore.TokenStore,
-  ConfigError.ConfigError | AuthError.InvalidOptions
+  ConfigError.ConfigError | AuthError.InvalidOptions | TokenStore.StoreError
 > = Layer.unwrapEffect(
   Effect.map(Config.redacted("HOSECLOUD_REDIS_URL"), (url) => layer({ url }))
 )

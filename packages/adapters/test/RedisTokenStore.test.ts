@@ -181,4 +181,80 @@ describe("RedisTokenStore", () => {
       assert.include(Option.getOrElse(stored, () => ""), Redacted.value(shared.accessToken))
       assert.notInclude(Option.getOrElse(stored, () => ""), "demo-app-security")
     })), 60_000)
+
+  it.scopedLive("a replica with another encryptionKey says so, and never overwrites the fleet's token", (ctx) =>
+    withRedis(ctx, Effect.gen(function*() {
+      const redis = yield* redisScoped()
+      const { sim, url } = yield* servedSimulator()
+      const warnings: Array<string> = []
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ logLevel, message }) => {
+          if (logLevel._tag === "Warning") warnings.push(String(message))
+        })
+      )
+      const a = yield* replica(url, redis.url, { encryptionKey: Redacted.make("fleet-key") })
+      const b = yield* replica(url, redis.url, { encryptionKey: Redacted.make("fleet-key") })
+      const stray = yield* replica(url, redis.url, { encryptionKey: Redacted.make("another-key") })
+      const store = yield* storeOn(redis.url)
+      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", baseUrl: url })
+      const fleetToken = yield* a.token
+      const stored = yield* store.get(key)
+      const strayToken = yield* stray.token.pipe(Effect.provide(logger))
+      assert.notStrictEqual(Redacted.value(strayToken.accessToken), Redacted.value(fleetToken.accessToken))
+      assert.deepStrictEqual(yield* store.get(key), stored, "the stray replica wrote nothing")
+      const other = yield* b.token
+      assert.strictEqual(Redacted.value(other.accessToken), Redacted.value(fleetToken.accessToken))
+      // the fleet made one request; the stray replica one of its own
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
+      assert.isTrue(
+        warnings.some((w) => w.includes("could not be decrypted: do all replicas share one encryptionKey?")),
+        warnings.join("; ")
+      )
+    })), 60_000)
+
+  it.scopedLive("a token planted in Redis with an implausible expiry is ignored with a Warning, not served", (ctx) =>
+    withRedis(ctx, Effect.gen(function*() {
+      const redis = yield* redisScoped()
+      const { sim, url } = yield* servedSimulator()
+      const store = yield* storeOn(redis.url)
+      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", baseUrl: url })
+      const planted = JSON.stringify({
+        v: 1,
+        corpId: "DEMOcorp00001",
+        accessToken: "planted-token",
+        refreshToken: "planted-refresh",
+        scope: "tenant",
+        expiresAt: Date.now() + 100 * 365 * 24 * 3600 * 1000,
+        issuedAt: Date.now()
+      })
+      assert.isTrue(yield* store.compareAndSet(key, Option.none(), planted, Duration.minutes(5)))
+      const warnings: Array<string> = []
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ logLevel, message }) => {
+          if (logLevel._tag === "Warning") warnings.push(String(message))
+        })
+      )
+      const auth = yield* replica(url, redis.url)
+      const token = yield* auth.token.pipe(Effect.provide(logger))
+      assert.notStrictEqual(Redacted.value(token.accessToken), "planted-token")
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 1)
+      assert.isTrue(warnings.some((w) => w.includes("implausible lifetime")), warnings.join("; "))
+    })), 60_000)
+
+  it.scopedLive("a wrong Redis password fails the layer with WRONGPASS, a missing one with NOAUTH, not as Redis being down", (ctx) =>
+    withRedis(ctx, Effect.gen(function*() {
+      const redis = yield* redisScoped(undefined, ["--requirepass", "right-pass"])
+      const refusal = (url: string) =>
+        Effect.flip(Layer.build(RedisTokenStore.layer({ url: Redacted.make(url), connectTimeout: "5 seconds" })))
+      const wrong = yield* refusal(`redis://:wrong-pass@127.0.0.1:${redis.port}`)
+      assert.strictEqual(wrong._tag, "StoreError")
+      assert.include(wrong.message, "WRONGPASS")
+      assert.notInclude(wrong.message, "wrong-pass")
+      const missing = yield* refusal(`redis://127.0.0.1:${redis.port}`)
+      assert.include(missing.message, "NOAUTH")
+      const store = yield* storeOn(`redis://:right-pass@127.0.0.1:${redis.port}`)
+      assert.isTrue(yield* store.compareAndSet("k", Option.none(), "v", Duration.minutes(1)))
+    })), 60_000)
 })

@@ -132,4 +132,25 @@ describe("TokenStore: one token for a fleet", () => {
       assert.isTrue(tokens.every((t) => t === tokens[0]))
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 1)
     }))
+
+  it.scoped("the lease never outlives the refresh window of the token being replaced", () =>
+    Effect.gen(function*() {
+      const sim = yield* HosecloudSimulator.make({ tokenLifetime: "10 seconds", sendDate: false })
+      const memory = yield* TokenStore.makeMemory
+      const leases: Array<number> = []
+      const store: TokenStore.Service = {
+        ...memory,
+        acquireLease: (key, holder, ttl) => {
+          leases.push(Duration.toMillis(ttl))
+          return memory.acquireLease(key, holder, ttl)
+        }
+      }
+      const auth = yield* HosecloudAuth.make({ appKey: demoKey, appSecurity: Redacted.make(demoSecret), store, leaseTtl: "15 seconds" })
+        .pipe(Effect.provideService(HttpClient.HttpClient, HosecloudSimulator.clientFor(sim.app)))
+      yield* auth.token
+      // the 10-second token is refreshed at half its life, with a lease of at most those 5 seconds
+      yield* TestClock.adjust("5 seconds")
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
+      assert.deepStrictEqual(leases, [15_000, 5_000])
+    }))
 })

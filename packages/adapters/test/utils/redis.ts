@@ -46,13 +46,13 @@ export interface RedisServer {
   readonly stop: Effect.Effect<void>
 }
 
-/** Starts `redis-server` on `port` (a free one by default), without persistence. */
-export const startRedis = (port?: number) =>
+/** Starts `redis-server` on `port` (a free one by default), without persistence, with `args` added. */
+export const startRedis = (port?: number, args: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const chosen = port ?? (yield* freePort)
     const child: ChildProcess = spawn(
       "redis-server",
-      ["--port", String(chosen), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      ["--port", String(chosen), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...args],
       { stdio: ["ignore", "pipe", "pipe"] }
     )
     yield* Effect.promise(() =>
@@ -83,4 +83,5 @@ export const startRedis = (port?: number) =>
   })
 
 /** A Redis server for the test's scope. */
-export const redisScoped = (port?: number) => Effect.acquireRelease(startRedis(port), (server) => server.stop)
+export const redisScoped = (port?: number, args?: ReadonlyArray<string>) =>
+  Effect.acquireRelease(startRedis(port, args), (server) => server.stop)

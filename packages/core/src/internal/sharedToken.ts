@@ -10,6 +10,7 @@ import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
@@ -79,29 +80,68 @@ interface Fleet {
 const seal = (fleet: Fleet, token: AccessToken.AccessToken) =>
   fleet.cipher === undefined ? Effect.succeed(encode(token)) : fleet.cipher.encrypt(encode(token))
 
-const open = (fleet: Fleet, raw: string) =>
+/** Why a stored value cannot be used, in words for a Warning. */
+type Unreadable = string
+
+/** The stored token, or why it cannot be read: not decrypted, not parsed, or claiming an implausible life. */
+const open = (fleet: Fleet, raw: string, now: number) =>
   Effect.map(
     fleet.cipher === undefined ? Effect.succeed(Option.some(raw)) : fleet.cipher.decrypt(raw),
-    Option.flatMap(decodeStored)
+    (plain): Either.Either<typeof TokenStore.StoredToken.Type, Unreadable> => {
+      if (Option.isNone(plain)) {
+        return Either.left("a stored token could not be decrypted: do all replicas share one encryptionKey?")
+      }
+      const stored = decodeStored(plain.value)
+      if (Option.isNone(stored)) {
+        return Either.left(
+          plain.value.startsWith("enc1:")
+            ? "a stored token is encrypted, and this replica has no encryptionKey: do all replicas share one?"
+            : "a stored token could not be read: is something else writing to this key?"
+        )
+      }
+      const { expiresAt, issuedAt } = stored.value
+      const bound = Duration.toMillis(AccessToken.maxLifetime)
+      if (expiresAt - issuedAt > bound || expiresAt - now > bound || issuedAt - now > Duration.toMillis(AccessToken.maxClockSkew)) {
+        return Either.left(
+          "a stored token claims an implausible lifetime and is ignored: is something else writing to this key?"
+        )
+      }
+      return Either.right(stored.value)
+    }
   )
 
+interface Seen {
+  readonly raw: Option.Option<string>
+  readonly usable: Option.Option<Obtained>
+  /** The stored value cannot be used: this replica neither takes it nor overwrites it. */
+  readonly unreadable: Option.Option<Unreadable>
+}
+
 /** The stored token, if it has not reached its refresh time yet and is not the one being replaced. */
-const read = (fleet: Fleet, replacing: AccessToken.AccessToken | undefined) =>
+const read = (fleet: Fleet, replacing: AccessToken.AccessToken | undefined): Effect.Effect<Seen, TokenStore.StoreError> =>
   Effect.gen(function*() {
     const raw = yield* fleet.store.get(fleet.key)
-    if (Option.isNone(raw)) return { raw, usable: Option.none<Obtained>() }
-    const stored = yield* open(fleet, raw.value)
+    if (Option.isNone(raw)) return { raw, usable: Option.none(), unreadable: Option.none() }
     const now = yield* Clock.currentTimeMillis
-    const usable = Option.filter(stored, (s) => {
-      const window = Math.min(fleet.windowMillis, (s.expiresAt - s.issuedAt) / 2)
-      return now < s.expiresAt - window &&
-        (replacing === undefined || s.accessToken !== Redacted.value(replacing.accessToken))
-    })
+    const opened = yield* open(fleet, raw.value, now)
+    if (Either.isLeft(opened)) return { raw, usable: Option.none(), unreadable: Option.some(opened.left) }
+    const s = opened.right
+    const window = Math.min(fleet.windowMillis, (s.expiresAt - s.issuedAt) / 2)
+    const fresh = now < s.expiresAt - window &&
+      (replacing === undefined || s.accessToken !== Redacted.value(replacing.accessToken))
     return {
       raw,
-      usable: Option.map(Option.flatMap(usable, toToken), (token): Obtained => ({ token, source: "store" }))
+      usable: fresh ? Option.map(toToken(s), (token): Obtained => ({ token, source: "store" })) : Option.none(),
+      unreadable: Option.none()
     }
   })
+
+/**
+ * A stored value this replica cannot read is left alone (another replica may well read it): the replica
+ * says so, and serves a token of its own in-process.
+ */
+const onItsOwn = (fetch: Effect.Effect<Obtained, AuthError.AuthError>, why: Unreadable) =>
+  Effect.zipRight(Effect.logWarning(`Hosecloud token store: ${why}`), fetch)
 
 const fallback = (fetch: Effect.Effect<Obtained, AuthError.AuthError>) => (error: TokenStore.StoreError) =>
   Effect.zipRight(
@@ -122,6 +162,7 @@ const asHolder = (
     // someone may have written between our read and our lease
     const again = yield* read(fleet, replacing)
     if (Option.isSome(again.usable)) return again.usable.value
+    if (Option.isSome(again.unreadable)) return yield* onItsOwn(fetch, again.unreadable.value)
     const fetched = yield* fetch
     const now = yield* Clock.currentTimeMillis
     const ttl = Duration.millis(Math.max(1, DateTime.toEpochMillis(fetched.token.expiresAt) - now))
@@ -140,6 +181,18 @@ const asHolder = (
     Effect.ensuring(Effect.ignore(fleet.store.releaseLease(fleet.leaseKey, holder)))
   )
 
+/**
+ * How long one replica may hold the lease: `leaseTtl`, but never longer than the refresh window of the
+ * token being replaced (or `refreshWindow` at a cold start), so that a dead holder is replaced while the
+ * old token is still served.
+ */
+const leaseFor = (fleet: Fleet, replacing: AccessToken.AccessToken | undefined): Duration.Duration => {
+  const window = replacing === undefined
+    ? fleet.windowMillis
+    : Math.min(fleet.windowMillis, (replacing.expiresAt.epochMillis - replacing.issuedAt.epochMillis) / 2)
+  return Duration.millis(Math.max(1000, Math.min(Duration.toMillis(fleet.leaseTtl), window)))
+}
+
 /** Another replica holds the lease: wait for its token. */
 class Busy {
   readonly _tag = "Busy"
@@ -151,13 +204,16 @@ const obtain = (
   replacing: AccessToken.AccessToken | undefined
 ): Effect.Effect<Obtained, AuthError.AuthError> =>
   Effect.flatMap(fleet.nextHolder, (holder) => {
+    const leaseTtl = leaseFor(fleet, replacing)
     const once: Effect.Effect<Obtained, AuthError.AuthError | TokenStore.StoreError | Busy> = Effect.flatMap(
       read(fleet, replacing),
       (seen) =>
         Option.isSome(seen.usable)
           ? Effect.succeed(seen.usable.value)
+          : Option.isSome(seen.unreadable)
+          ? onItsOwn(fetch, seen.unreadable.value)
           : Effect.flatMap(
-            fleet.store.acquireLease(fleet.leaseKey, holder, fleet.leaseTtl),
+            fleet.store.acquireLease(fleet.leaseKey, holder, leaseTtl),
             (taken): Effect.Effect<Obtained, AuthError.AuthError | TokenStore.StoreError | Busy> =>
               taken ? asHolder(fleet, holder, fetch, replacing) : Effect.fail(new Busy())
           )
@@ -165,7 +221,7 @@ const obtain = (
     // poll the store while others hold the lease: 25 ms growing to 250 ms, for two lease times at most
     const polling = Schedule.exponential("25 millis", 1.5).pipe(
       Schedule.union(Schedule.spaced("250 millis")),
-      Schedule.upTo(Duration.times(fleet.leaseTtl, 2))
+      Schedule.upTo(Duration.times(leaseTtl, 2))
     )
     return once.pipe(
       Effect.retry({ schedule: polling, while: (error) => error._tag === "Busy" }),
@@ -182,8 +238,8 @@ const invalidate = (fleet: Fleet, token: AccessToken.AccessToken): Effect.Effect
   Effect.gen(function*() {
     const raw = yield* fleet.store.get(fleet.key)
     if (Option.isNone(raw)) return
-    const stored = yield* open(fleet, raw.value)
-    if (Option.isSome(stored) && stored.value.accessToken === Redacted.value(token.accessToken)) {
+    const stored = yield* open(fleet, raw.value, yield* Clock.currentTimeMillis)
+    if (Either.isRight(stored) && stored.right.accessToken === Redacted.value(token.accessToken)) {
       yield* fleet.store.compareAndDelete(fleet.key, raw.value)
     }
   }).pipe(
