@@ -25,6 +25,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { CliIO } from "./CliIO.js"
 import * as Demo from "./Demo.js"
@@ -72,6 +73,14 @@ const ask = (question: string, hidden: boolean) =>
           : Effect.succeed(answer.trim())
     }))
   )
+
+/** The environment variables of the commands that need credentials, for their help. */
+const credentialsHelp = "Environment:\n" +
+  "  HOSECLOUD_APP_KEY        the appKey (asked for when unset)\n" +
+  "  HOSECLOUD_APP_SECURITY   the appSecurity (asked for, without echo, when unset)\n" +
+  "  HOSECLOUD_BASE_URL       the token host (default https://open.hosecloud.com)\n" +
+  "  HOSECLOUD_LOG_LEVEL      the library's own log lines: debug, info, warning, error (default none)\n" +
+  "  NO_COLOR                 no colour in help and errors (never any in a pipe or a file)\n\n"
 
 /** From the environment, else asked for (the secret without echo). */
 const credentials: Effect.Effect<Credentials, CliFailure, CliIO> = Effect.gen(function*() {
@@ -183,6 +192,7 @@ const token = Command.make(
     })
 ).pipe(Command.withDescription(
   "Print a valid access token and nothing else.\n\n" +
+    credentialsHelp +
     "Examples:\n" +
     "  curl \"https://app.ekuaibao.com/api/openapi/v1/corporations?accessToken=$(hosecloud token)\"\n" +
     "  hosecloud token --json"
@@ -203,6 +213,7 @@ const check = Command.make("check", {}, () =>
     "Check the credentials and say what is wrong in words.\n" +
       "Exit codes: 0 ok, 2 credentials refused (InvalidKey), 3 Hosecloud failed (SystemError, with its traceId), " +
       "4 network, 1 usage.\n\n" +
+      credentialsHelp +
       "Examples:\n" +
       "  HOSECLOUD_APP_KEY=... hosecloud check      (asks for the secret without echoing it)\n" +
       "  hosecloud check && echo credentials ok"
@@ -242,6 +253,7 @@ const decode = Command.make(
     })
 ).pipe(Command.withDescription(
   "Show a token's header and claims and its expiry in local time. Does not verify the signature.\n\n" +
+    "Environment:\n  NO_COLOR                 no colour in help and errors (never any in a pipe or a file)\n\n" +
     "Examples:\n" +
     "  hosecloud decode eyJ0eXAiOiJKV1Qi...\n" +
     "  hosecloud token | hosecloud decode"
@@ -267,27 +279,57 @@ const describeEvent = (event: HosecloudAuth.AuthEvent, now: number): string => {
   }
 }
 
-const watch = Command.make("watch", {}, () =>
+/**
+ * A token, kept valid for good: whenever the one in hand expires (or none could be had), ask again, every
+ * `retryInterval` while Hosecloud fails. The service refreshes in the background meanwhile; this loop is
+ * what brings a token back after an outage that outlasted the old one.
+ */
+const keepValid = (auth: HosecloudAuth.Service, retryInterval: Duration.Duration) =>
   Effect.gen(function*() {
-    const creds = yield* credentials
-    const io = yield* CliIO
-    yield* withAuth(creds, (auth) =>
-      Effect.gen(function*() {
-        yield* auth.events.pipe(
-          Stream.runForEach((event) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              io.out(`${new Date(now).toISOString()} ${describeEvent(event, now)}`))
-          ),
-          Effect.forkScoped
-        )
-        yield* Effect.yieldNow()
-        yield* getToken(creds)(auth)
-        return yield* Effect.never
-      }))
-  })).pipe(Command.withDescription(
-    "Keep a token fresh and print one line per event (new token, refresh scheduled, retry with traceId, " +
-      "expiry). Ctrl-C ends it.\n\nExample:\n  hosecloud watch"
-  ))
+    const token = yield* auth.token.pipe(
+      Effect.retry({ schedule: Schedule.spaced(retryInterval), while: (error) => error._tag === "SystemError" })
+    )
+    const left = token.millisLeft(yield* Clock.currentTimeMillis)
+    yield* Effect.sleep(Duration.millis(Math.max(left, 0)))
+  }).pipe(Effect.forever)
+
+const watch = Command.make(
+  "watch",
+  {
+    retryInterval: Options.integer("retry-interval").pipe(
+      Options.withDefault(5),
+      Options.withDescription("seconds between attempts while Hosecloud fails")
+    )
+  },
+  ({ retryInterval }) =>
+    Effect.gen(function*() {
+      const creds = yield* credentials
+      const io = yield* CliIO
+      if (retryInterval < 1) {
+        return yield* Effect.fail(new CliFailure({ code: ExitCode.usage, line: "error: --retry-interval must be at least 1" }))
+      }
+      yield* withAuth(creds, (auth) =>
+        Effect.gen(function*() {
+          yield* auth.events.pipe(
+            Stream.runForEach((event) =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                io.out(`${new Date(now).toISOString()} ${describeEvent(event, now)}`))
+            ),
+            Effect.forkScoped
+          )
+          yield* Effect.yieldNow()
+          return yield* keepValid(auth, Duration.seconds(retryInterval)).pipe(
+            Effect.mapError((error) => describeAuthError(error, creds.baseUrl))
+          )
+        }))
+    })
+).pipe(Command.withDescription(
+  "Keep a token valid, through outages, and print one line per event (new token, refresh scheduled, retry " +
+    "with traceId, failure, expiry). While Hosecloud fails it asks again every --retry-interval seconds; " +
+    "Ctrl-C ends it. Ends with exit code 2 if the credentials are refused.\n\n" +
+    credentialsHelp +
+    "Example:\n  hosecloud watch --retry-interval 10"
+))
 
 // ---- simulator ----------------------------------------------------------------------------------
 
@@ -318,6 +360,9 @@ const simulator = Command.make(
     )
 ).pipe(Command.withDescription(
   "Serve the Hosecloud simulator on loopback (real HTTP) and print its base URL and demo credentials.\n\n" +
+    "Environment:\n" +
+    "  HOSECLOUD_LOG_LEVEL      the simulator's and the library's log lines (default none)\n" +
+    "  NO_COLOR                 no colour in help and errors (never any in a pipe or a file)\n\n" +
     "Examples:\n  hosecloud simulator --port 8787\n  hosecloud simulator --token-lifetime 10"
 ))
 
@@ -332,7 +377,12 @@ const demo = Command.make("demo", {}, () =>
       })
     )
   )).pipe(Command.withDescription(
-  "Show, step by step, what the library does, on a simulator: no Hosecloud account needed.\n\nExample:\n  hosecloud demo"
+  "Show, step by step, what the library does, on a simulator: no Hosecloud account needed. It reads no " +
+    "credentials: the simulator's demo ones are used.\n\n" +
+    "Environment:\n" +
+    "  HOSECLOUD_LOG_LEVEL      the library's own log lines (default none)\n" +
+    "  NO_COLOR                 no colour in help and errors (never any in a pipe or a file)\n\n" +
+    "Example:\n  hosecloud demo"
 ))
 
 /**
@@ -342,7 +392,10 @@ const demo = Command.make("demo", {}, () =>
  * @category commands
  */
 export const command = Command.make("hosecloud").pipe(
-  Command.withDescription("Hosecloud (合思) Open API access tokens from the command line."),
+  Command.withDescription(
+    "Hosecloud (合思) Open API access tokens from the command line. Credentials come from HOSECLOUD_APP_KEY, " +
+      "HOSECLOUD_APP_SECURITY and HOSECLOUD_BASE_URL, or are asked for; see each command's --help."
+  ),
   Command.withSubcommands([token, check, decode, watch, simulator, demo])
 )
 

@@ -91,8 +91,9 @@ export const layerNode: Layer.Layer<CliIO> = Layer.sync(CliIO, () => {
               new Promise<Option.Option<string>>((resolve) => {
                 const rl = createInterface({ input: stdin, output: stderr, terminal: true })
                 rl.once("line", (line) => {
-                  rl.close()
+                  // answered before closing: closing emits "close" at once, which would answer "no answer"
                   resolve(Option.some(line))
+                  rl.close()
                 })
                 rl.once("close", () => resolve(Option.none()))
               })

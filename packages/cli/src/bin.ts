@@ -15,12 +15,18 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Cli from "./Cli.js"
 import * as CliIO from "./CliIO.js"
+import { colourFor, withColourWhereWanted } from "./internal/plainConsole.js"
 
 // the commands print what a person needs; the library's own log lines only on request
 const logLevel = LogLevel.allLevels.find((level) => level.label === process.env["HOSECLOUD_LOG_LEVEL"]?.toUpperCase()) ??
   LogLevel.None
 
 Cli.main(process.argv).pipe(
+  (main) =>
+    withColourWhereWanted(main, {
+      stdout: colourFor(process.stdout, process.env),
+      stderr: colourFor(process.stderr, process.env)
+    }),
   Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici, CliIO.layerNode)),
   Logger.withMinimumLogLevel(logLevel),
   NodeRuntime.runMain({

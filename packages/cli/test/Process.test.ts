@@ -5,6 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { createServer } from "node:net"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const bin = path.join(root, "packages/cli/dist/bin.js")
@@ -21,7 +22,8 @@ interface Finished {
   readonly stderr: string
 }
 
-const finish = (child: ChildProcessWithoutNullStreams, input?: string): Promise<Finished> =>
+/** Collects the child's output until it closes; its stdin is left as it is. */
+const closed = (child: ChildProcessWithoutNullStreams): Promise<Finished> =>
   new Promise((resolve, reject) => {
     let stdout = ""
     let stderr = ""
@@ -29,9 +31,14 @@ const finish = (child: ChildProcessWithoutNullStreams, input?: string): Promise<
     child.stderr.on("data", (d) => (stderr += d))
     child.on("error", reject)
     child.on("close", (code) => resolve({ code, stdout, stderr }))
-    if (input !== undefined) child.stdin.end(input)
-    else child.stdin.end()
   })
+
+/** Gives the child `input` (or nothing) on stdin, and collects its output until it closes. */
+const finish = (child: ChildProcessWithoutNullStreams, input?: string): Promise<Finished> => {
+  const result = closed(child)
+  child.stdin.end(input)
+  return result
+}
 
 const run = (args: ReadonlyArray<string>, env?: Record<string, string>, input?: string) => finish(start(args, env), input)
 
@@ -52,7 +59,7 @@ const waitFor = (child: ChildProcessWithoutNullStreams, pattern: RegExp): Promis
 
 const withSimulator = async <A>(use: (url: string) => Promise<A>): Promise<A> => {
   const server = start(["simulator", "--port", "0"])
-  const closed = finish(server)
+  const serverClosed = finish(server)
   let result: A
   try {
     const [, url] = await waitFor(server, /listening on (http:\/\/127\.0\.0\.1:\d+)/)
@@ -61,7 +68,7 @@ const withSimulator = async <A>(use: (url: string) => Promise<A>): Promise<A> =>
     server.kill("SIGINT")
   }
   // asserted after the test's own checks, so a failure there is not hidden by this one
-  const { code, stderr } = await closed
+  const { code, stderr } = await serverClosed
   assert.strictEqual(code, 0, `the simulator ends cleanly on Ctrl-C: ${stderr}`)
   return result
 }
@@ -106,21 +113,124 @@ describe("the hosecloud executable", () => {
   it("watch prints events and ends cleanly on Ctrl-C", async () => {
     await withSimulator(async (url) => {
       const watcher = start(["watch"], demoEnv(url))
-      const closed = finish(watcher)
+      const watcherClosed = finish(watcher)
       // one wait for both lines: they may arrive in one chunk
       await waitFor(watcher, /new token for corp DEMOcorp00001 \(tenant\)[\s\S]*refresh scheduled/)
       watcher.kill("SIGINT")
-      const result = await closed
+      const result = await watcherClosed
       assert.strictEqual(result.code, 0)
       assert.strictEqual(result.stderr, "")
     })
   }, 60_000)
 
-  it("every command has --help with examples", async () => {
+  it("every command has --help with examples and the environment variables it reads, without colour in a pipe", async () => {
+    const credentialVariables = ["HOSECLOUD_APP_KEY", "HOSECLOUD_APP_SECURITY", "HOSECLOUD_BASE_URL"]
     for (const command of ["token", "check", "decode", "watch", "simulator", "demo"]) {
       const result = await run([command, "--help"])
       assert.strictEqual(result.code, 0, command)
       assert.match(result.stdout, /Example/, command)
+      assert.include(result.stdout, "Environment:", command)
+      assert.include(result.stdout, "NO_COLOR", command)
+      if (["token", "check", "watch"].includes(command)) {
+        for (const variable of credentialVariables) assert.include(result.stdout, variable, command)
+      }
+      assert.notInclude(result.stdout, "\u001b[", `${command}: colour written into a pipe`)
     }
   }, 120_000)
 })
+
+/** Runs the executable on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
+const startOnTerminal = (args: ReadonlyArray<string>, env: Record<string, string> = {}): ChildProcessWithoutNullStreams =>
+  spawn("script", ["-qec", [process.execPath, bin, ...args].map((a) => `'${a}'`).join(" "), "/dev/null"], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TERM: "xterm", ...env }
+  })
+
+describe("the hosecloud executable at a terminal", () => {
+  it("check asks for the appKey and the hidden appSecurity, and takes what is typed", async () => {
+    await withSimulator(async (url) => {
+      const session = startOnTerminal(["check"], { HOSECLOUD_BASE_URL: url })
+      const ended = closed(session)
+      const asked = waitFor(session, /appKey: /)
+      await asked
+      const askedSecret = waitFor(session, /appSecurity \(hidden\): /)
+      session.stdin.write("demo-app-key\r")
+      await askedSecret
+      session.stdin.write("demo-app-security\r")
+      const result = await ended
+      session.stdin.end()
+      assert.strictEqual(result.code, 0, result.stdout)
+      assert.match(result.stdout, /ok: .* accepted appKey demo-app-key for corp DEMOcorp00001/)
+      assert.notInclude(result.stdout, "demo-app-security", "the secret is not echoed")
+    })
+  }, 60_000)
+
+  it("help is in colour at a terminal, and without colour when NO_COLOR is set", async () => {
+    const coloured = await finish(startOnTerminal(["token", "--help"]))
+    assert.include(coloured.stdout, "\u001b[")
+    const plain = await finish(startOnTerminal(["token", "--help"], { NO_COLOR: "1" }))
+    assert.include(plain.stdout, "Environment:")
+    assert.notInclude(plain.stdout, "\u001b[")
+  }, 60_000)
+})
+
+describe("hosecloud watch through an outage", () => {
+  it("keeps a token: after the simulator was down past the token's expiry, a new token within the retry interval", async () => {
+    const port = await freePort()
+    const serve = () => start(["simulator", "--port", String(port), "--token-lifetime", "4"])
+    const first = serve()
+    const firstClosed = finish(first)
+    await waitFor(first, /listening on/)
+    const url = `http://127.0.0.1:${port}`
+    const watcher = start(["watch", "--retry-interval", "1"], demoEnv(url))
+    const watched = finish(watcher)
+    let seen = ""
+    watcher.stdout.on("data", (d) => (seen += d))
+    await waitFor(watcher, /new token for corp DEMOcorp00001/)
+    // down until the token has expired
+    first.kill("SIGINT")
+    await firstClosed
+    await waitFor(watcher, /token for corp DEMOcorp00001 expired/)
+    const second = serve()
+    const secondClosed = finish(second)
+    try {
+      await waitFor(second, /listening on/)
+      const before = (seen.match(/new token for corp/g) ?? []).length
+      await waitUntil(() => (seen.match(/new token for corp/g) ?? []).length > before, 15_000)
+    } finally {
+      watcher.kill("SIGINT")
+      second.kill("SIGINT")
+    }
+    const result = await watched
+    await secondClosed
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.match(result.stdout, /retry in|token request failed/, "the outage was seen")
+  }, 90_000)
+})
+
+/** A free loopback port, as the OS hands it out. */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+/** Polls `condition` until it holds, or fails after `limit` ms. */
+const waitUntil = (condition: () => boolean, limit: number) =>
+  new Promise<void>((resolve, reject) => {
+    const started = Date.now()
+    const poll = setInterval(() => {
+      if (condition()) {
+        clearInterval(poll)
+        resolve()
+      } else if (Date.now() - started > limit) {
+        clearInterval(poll)
+        reject(new Error("the condition did not hold in time"))
+      }
+    }, 50)
+  })
