@@ -6,10 +6,10 @@
  * @internal
  */
 import * as Console from "effect/Console"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 
 // SGR sequences (colours, bold) and the other CSI sequences a help screen can hold
-const ansi = /\u001b\[[0-9;?]*[ -/]*[@-~]/g
+const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[ -/]*[@-~]`, "g")
 
 /** @internal */
 export const stripAnsi = (text: string): string => text.replace(ansi, "")
