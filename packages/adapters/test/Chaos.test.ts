@@ -86,8 +86,8 @@ it.live("200 callers for 60 s through latency, 502s and dropped connections: no 
     assert.isAbove(outcomes.ok, total * 0.5, summary)
     assert.isAbove(outcomes.status502 + outcomes.transport, 0, `the faults happened: ${summary}`)
     assert.isAtLeast(yield* sim.count("v3.getAccessToken", "success"), 3, "tokens were refreshed under fire")
-    // about 10,000 calls after the warm-up: a leak of a kilobyte a call would add a quarter to this heap; less
-    // than that is the sockets and buffers in use when it is measured, which vary with the machine's load
+    // several thousand calls after the warm-up: a leak of a few kilobytes a call would add a quarter to this
+    // heap; less than that is the sockets and buffers in use when it is measured, which vary with the load
     assert.isBelow(end, warm * 1.25, `heap after warm-up ${warm}, at the end ${end}`)
   }).pipe(
     Effect.scoped,
