@@ -7,22 +7,12 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Fiber, Option, Redacted, Schedule, Schema, TestClock } from "effect"
-import { inspect } from "node:util"
+import { Effect, Fiber, Option, Redacted, Schedule, Schema, TestClock } from "effect"
 import { setupClient } from "./utils/client.js"
-import { observe, spanText } from "./utils/observe.js"
+import { observe, renderings, spanText } from "./utils/observe.js"
 import { demoSecret, setup, tokenRequests } from "./utils/setup.js"
 
 const corporations = "/api/openapi/v1/corporations"
-
-/** Every way a value can be shown. */
-const renderings = (value: unknown): Array<string> => [
-  String(value),
-  JSON.stringify(value) ?? "",
-  inspect(value, { depth: 20, showHidden: true }),
-  value instanceof Error ? `${value.message} ${value.stack ?? ""}` : "",
-  Cause.pretty(Cause.fail(value), { renderErrorCause: true })
-]
 
 const assertNoneShown = (secrets: ReadonlyArray<string>, texts: ReadonlyArray<string>) => {
   for (const secret of secrets) {

@@ -3,22 +3,12 @@ import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Fiber, Redacted, Schedule, TestClock } from "effect"
-import { inspect } from "node:util"
-import { observe, spanText } from "./utils/observe.js"
+import { Effect, Fiber, Redacted, Schedule, TestClock } from "effect"
+import { observe, renderings, spanText } from "./utils/observe.js"
 import { demoKey, demoSecret, setup } from "./utils/setup.js"
 
 const wrongSecret = "wrong-secret-d41d8cd98f00b204"
 const leakedToken = "LEAKED-ACCESS-TOKEN-1f3870be274f6c49"
-
-/** Every way a value can be shown. */
-const renderings = (value: unknown): Array<string> => [
-  String(value),
-  JSON.stringify(value) ?? "",
-  inspect(value, { depth: 20, showHidden: true }),
-  value instanceof Error ? `${value.message} ${value.stack ?? ""}` : "",
-  Cause.pretty(Cause.fail(value), { renderErrorCause: true })
-]
 
 describe("9. secrets", () => {
   it.scoped("appSecurity and tokens never reach errors, logs, spans, JSON or inspect output", () =>

@@ -1,4 +1,5 @@
 import { Cause, Effect, HashMap, Inspectable, List, Logger, LogLevel, Tracer } from "effect"
+import { inspect } from "node:util"
 
 export interface RecordedSpan {
   readonly name: string
@@ -53,3 +54,12 @@ export const spanText = (span: RecordedSpan): string =>
   `${span.name} ${JSON.stringify(Object.fromEntries(span.attributes), (_, v) => typeof v === "bigint" ? String(v) : v)} ${
     span.span.status._tag === "Ended" ? Cause.pretty(Cause.isCause(span.span.status.exit) ? span.span.status.exit : Cause.empty) : ""
   }`
+
+/** Every way a value can be shown: as a string, as JSON, inspected, as an Error, and in a Cause. */
+export const renderings = (value: unknown): Array<string> => [
+  String(value),
+  JSON.stringify(value) ?? "",
+  inspect(value, { depth: 20, showHidden: true }),
+  value instanceof Error ? `${value.message} ${value.stack ?? ""}` : "",
+  Cause.pretty(Cause.fail(value), { renderErrorCause: true })
+]
