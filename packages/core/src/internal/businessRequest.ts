@@ -57,21 +57,35 @@ const foreign = (request: HttpClientRequest.HttpClientRequest, origin: string, v
   new ApiError.ForeignOrigin({ method: request.method, url: Validation.displayUrl(request.url), origin, via })
 
 /** The business host in front, the token's place marked, the tenant named; refused if it leaves Hosecloud. @internal */
-export const prepare = (settings: Settings) => (request: HttpClientRequest.HttpClientRequest) =>
-  Effect.flatMap(
-    Effect.zip(FiberRef.get(settings.currentTenant), settings.baseUrl),
-    ([tenant, base]): Effect.Effect<HttpClientRequest.HttpClientRequest, ApiError.ForeignOrigin> => {
-      let prepared = /^[a-z][a-z0-9+.-]*:/i.test(request.url) ? request : HttpClientRequest.prependUrl(request, base)
-      const url = Destination.parse(prepared.url)
-      const origin = Option.match(url, { onNone: () => prepared.url, onSome: (u) => u.origin })
-      const allowed = Option.isSome(url) && Destination.isSafeScheme(url.value) &&
-        (settings.allowedOrigins.has(origin) || Option.exists(Destination.parse(base), (b) => b.origin === origin))
-      if (!allowed) return Effect.fail(foreign(prepared, origin, "url"))
-      if (settings.tokenIn === "query") prepared = HttpClientRequest.setUrlParam(prepared, settings.tokenName, Secrets.marker)
-      if (Option.isSome(tenant)) prepared = HttpClientRequest.setHeader(prepared, settings.tenantHeader, tenant.value)
-      return Effect.succeed(prepared)
+export const prepare = (settings: Settings) => {
+  // the host rarely changes: its origin is parsed again only when it does
+  let lastBase = ""
+  let lastOrigin: string | undefined
+  const originOf = (base: string) => {
+    if (base !== lastBase) {
+      lastBase = base
+      lastOrigin = Option.getOrUndefined(Option.map(Destination.parse(base), (u) => u.origin))
     }
-  )
+    return lastOrigin
+  }
+  return (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.flatMap(
+      Effect.zip(FiberRef.get(settings.currentTenant), settings.baseUrl),
+      ([tenant, base]): Effect.Effect<HttpClientRequest.HttpClientRequest, ApiError.ForeignOrigin> => {
+        let prepared = /^[a-z][a-z0-9+.-]*:/i.test(request.url) ? request : HttpClientRequest.prependUrl(request, base)
+        const url = Destination.parse(prepared.url)
+        const origin = Option.match(url, { onNone: () => prepared.url, onSome: (u) => u.origin })
+        const allowed = Option.isSome(url) && Destination.isSafeScheme(url.value) &&
+          (origin === originOf(base) || settings.allowedOrigins.has(origin))
+        if (!allowed) return Effect.fail(foreign(prepared, origin, "url"))
+        if (settings.tokenIn === "query") {
+          prepared = HttpClientRequest.setUrlParam(prepared, settings.tokenName, Secrets.marker)
+        }
+        if (Option.isSome(tenant)) prepared = HttpClientRequest.setHeader(prepared, settings.tenantHeader, tenant.value)
+        return Effect.succeed(prepared)
+      }
+    )
+}
 
 /** A redirect answer is handed back, never followed; one to a foreign origin is refused outright. */
 const guardRedirect = (
