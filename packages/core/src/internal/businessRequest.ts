@@ -90,21 +90,25 @@ export const prepare = (settings: Settings) => {
 /** A redirect answer is handed back, never followed; one to a foreign origin is refused outright. */
 const guardRedirect = (
   settings: Settings,
-  request: HttpClientRequest.HttpClientRequest,
+  sent: HttpClientRequest.HttpClientRequest,
   response: HttpClientResponse.HttpClientResponse
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ForeignOrigin> => {
-  const sent = Destination.parse(request.url)
-  const sentOrigin = Option.match(sent, { onNone: () => "", onSome: (u) => u.origin })
+  // the common case costs two comparisons: an answer to the request sent, and no redirect
+  const followed = response.request.url !== sent.url
+  if (!followed && !Destination.isRedirect(response.status)) return Effect.succeed(response)
+  const sentOrigin = Option.match(Destination.parse(sent.url), { onNone: () => "", onSome: (u) => u.origin })
   const ok = (origin: string) => origin === sentOrigin || settings.allowedOrigins.has(origin)
   // an HttpClient that followed a redirect by itself answers for another URL
   const answered = Destination.parse(response.request.url)
-  if (Option.isSome(answered) && !ok(answered.value.origin)) return Effect.fail(foreign(request, answered.value.origin, "redirect"))
+  if (followed && Option.isSome(answered) && !ok(answered.value.origin)) {
+    return Effect.fail(foreign(sent, answered.value.origin, "redirect"))
+  }
   const location = response.headers["location"]
   if (Destination.isRedirect(response.status) && location !== undefined) {
-    const target = Destination.parse(location, request.url)
+    const target = Destination.parse(location, sent.url)
     const origin = Option.match(target, { onNone: () => location, onSome: (u) => u.origin })
     if (Option.isNone(target) || !Destination.isSafeScheme(target.value) || !ok(origin)) {
-      return Effect.fail(foreign(request, origin, "redirect"))
+      return Effect.fail(foreign(sent, origin, "redirect"))
     }
   }
   return Effect.succeed(response)
@@ -121,13 +125,15 @@ const attach = (settings: Settings, request: HttpClientRequest.HttpClientRequest
  */
 const send = (settings: Settings, request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) => {
   const secrets = Secrets.ofToken(token)
-  return ClientSpan.traced(request, (traced) =>
-    Destination.withoutRedirects(settings.http.execute(attach(settings, traced, token))).pipe(
+  return ClientSpan.traced(request, (traced) => {
+    const wire = attach(settings, traced, token)
+    return Destination.withoutRedirects(settings.http.execute(wire)).pipe(
       Effect.locally(HttpClient.currentTracerDisabledWhen, constTrue),
       Effect.mapError((error) => Response.rebase(error, request, secrets)),
-      Effect.flatMap((response) => guardRedirect(settings, traced, response)),
+      Effect.flatMap((response) => guardRedirect(settings, wire, response)),
       Effect.map((response) => Response.withRequest(response, request, secrets))
-    ))
+    )
+  })
 }
 
 /** Whether a body can be sent a second time: anything held in memory, not a stream. @internal */

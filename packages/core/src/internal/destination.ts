@@ -6,6 +6,7 @@
  * @internal
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
@@ -38,11 +39,10 @@ export const allows = (origins: ReadonlySet<string>, url: URL): boolean => isSaf
  * @internal
  */
 export const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-    Effect.provideService(effect, FetchHttpClient.RequestInit, {
-      ...Option.getOrElse(init, () => ({})),
-      redirect: "manual"
-    }))
+  Effect.mapInputContext(effect, (context: Context.Context<R>): Context.Context<R> => {
+    const init = Option.getOrElse(Context.getOption(context, FetchHttpClient.RequestInit), () => ({}))
+    return Context.add(context, FetchHttpClient.RequestInit, { ...init, redirect: "manual" })
+  })
 
 /** @internal */
 export const isRedirect = (status: number): boolean => status >= 300 && status < 400

@@ -68,7 +68,6 @@ class MemoryResponse extends Inspectable.Class implements HttpClientResponse.Htt
   readonly stream: Stream.Stream<Uint8Array>
   readonly json: Effect.Effect<unknown, HttpClientError.ResponseError>
   readonly urlParamsBody: Effect.Effect<UrlParams.UrlParams>
-  readonly formData: Effect.Effect<FormData, HttpClientError.ResponseError>
 
   constructor(readonly request: HttpClientRequest.HttpClientRequest, response: HttpServerResponse.HttpServerResponse) {
     super()
@@ -87,8 +86,17 @@ class MemoryResponse extends Inspectable.Class implements HttpClientResponse.Htt
         new HttpClientError.ResponseError({ request, response: this, reason: "Decode", cause, description: "invalid JSON" })
     })
     this.urlParamsBody = Effect.succeed(UrlParams.fromInput(new URLSearchParams(text)))
-    this.formData = Effect.fail(
-      new HttpClientError.ResponseError({ request, response: this, reason: "Decode", description: "no form data in memory" })
+  }
+
+  // built on demand: an error captures a stack trace, too dear to build for every response
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return Effect.fail(
+      new HttpClientError.ResponseError({
+        request: this.request,
+        response: this,
+        reason: "Decode",
+        description: "no form data in memory"
+      })
     )
   }
 
