@@ -8,7 +8,7 @@ import { Effect, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
 const simUrl = process.env["SIM_URL"] ?? ""
 const redisUrl = process.env["REDIS_URL"] ?? ""
 const callers = Number(process.env["CALLERS"] ?? "1000")
-const options = { appKey: "demo-app-key", appSecurity: Redacted.make("demo-app-security"), baseUrl: simUrl }
+const options = { appKey: "demo-app-key", appSecurity: Redacted.make("demo-app-security"), authUrl: simUrl }
 
 const AuthLive = redisUrl === ""
   ? HosecloudAuth.layer(options).pipe(Layer.provide(NodeHttpClient.layerUndici))

@@ -57,7 +57,7 @@ const served = Effect.gen(function*() {
 const hotPath = Effect.gen(function*() {
   yield* log("1. hot path")
   const { url } = yield* served
-  const auth = yield* HosecloudAuth.make({ ...credentials, baseUrl: url })
+  const auth = yield* HosecloudAuth.make({ ...credentials, authUrl: url })
   yield* auth.token
   const state = yield* Ref.make({ expiresAt: Number.MAX_SAFE_INTEGER, token: 1 })
   const refAndClock = Effect.flatMap(Ref.get(state), (s) =>
@@ -125,8 +125,8 @@ const endToEnd = Effect.gen(function*() {
   yield* log("2. end to end over loopback")
   const { url } = yield* served
   const http = yield* HttpClient.HttpClient
-  const auth = yield* HosecloudAuth.make({ ...credentials, baseUrl: url })
-  const client = yield* HosecloudClient.make({ baseUrl: url }).pipe(Effect.provideService(HosecloudAuth.HosecloudAuth, auth))
+  const auth = yield* HosecloudAuth.make({ ...credentials, authUrl: url })
+  const client = yield* HosecloudClient.make({ apiUrl: url }).pipe(Effect.provideService(HosecloudAuth.HosecloudAuth, auth))
   const fixed = Redacted.value((yield* auth.token).accessToken)
   const viaClient = Effect.flatMap(client.get("/api/openapi/v1/corporations"), (r) => r.arrayBuffer)
   const bare = Effect.flatMap(
@@ -202,7 +202,7 @@ const stampede = Effect.gen(function*() {
     times.bare.push(performance.now() - start)
     const before = yield* sim.count("v3.getAccessToken")
     yield* Effect.scoped(Effect.gen(function*() {
-      const auth = yield* HosecloudAuth.make({ ...credentials, baseUrl: url })
+      const auth = yield* HosecloudAuth.make({ ...credentials, authUrl: url })
       start = performance.now()
       yield* Effect.all(Array.from({ length: callers }, () => auth.token), { concurrency: "unbounded", discard: true })
       times.library.push(performance.now() - start)

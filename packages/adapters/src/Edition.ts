@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { type AuthError, HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
+import { type AuthError, type HosecloudAuth, HosecloudClient, Validation } from "@effect-hosecloud/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -79,7 +79,7 @@ export const apiUrlConfig: Config.Config<string> = Config.all([
   Config.mapOrFail(([url, edition]) => {
     if (Option.isSome(url)) {
       return Either.mapLeft(
-        HosecloudAuth.checkBaseUrl(url.value),
+        Validation.checkUrl(url.value),
         (message) => ConfigError.InvalidData(["HOSECLOUD_API_URL"], message)
       )
     }
@@ -103,10 +103,10 @@ export const apiUrlConfig: Config.Config<string> = Config.all([
  */
 export const layerClient = (
   edition: Edition,
-  options?: Omit<HosecloudClient.Options, "baseUrl">
+  options?: Omit<HosecloudClient.Options, "apiUrl">
 ): Layer.Layer<
   HosecloudClient.HosecloudClient,
   AuthError.InvalidOptions,
   HosecloudAuth.HosecloudAuth | HttpClient.HttpClient
 > =>
-  HosecloudClient.layer({ ...options, baseUrl: hostOf(edition) })
+  HosecloudClient.layer({ ...options, apiUrl: hostOf(edition) })

@@ -28,7 +28,7 @@ export const layer: Runtime.Constructors["layer"] = runtime.layer
 
 /**
  * `HosecloudAuth` and `HosecloudClient` on `fetch`, from configuration: `HOSECLOUD_APP_KEY`,
- * `HOSECLOUD_APP_SECURITY`, `HOSECLOUD_BASE_URL` (token host), and `HOSECLOUD_API_URL` or
+ * `HOSECLOUD_APP_SECURITY`, `HOSECLOUD_AUTH_URL` (token host), and `HOSECLOUD_API_URL` or
  * `HOSECLOUD_EDITION` (business host).
  *
  * @example

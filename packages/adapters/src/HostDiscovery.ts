@@ -149,7 +149,7 @@ export const make = (
         )
       )
       const url = trimSlash(yield* HosecloudClient.schemaValue(Schema.String)(response))
-      return yield* Either.match(HosecloudAuth.checkBaseUrl(url), {
+      return yield* Either.match(Validation.checkUrl(url), {
         onLeft: (reason) => Effect.fail(new Refused({ answer: Validation.displayUrl(url), reason })),
         onRight: (url) => {
           const host = new URL(url).host
@@ -225,7 +225,7 @@ export const layer = (
  * @category layers
  */
 export const layerClient = (
-  options?: Options & Omit<HosecloudClient.Options, "baseUrl">
+  options?: Options & Omit<HosecloudClient.Options, "apiUrl">
 ): Layer.Layer<
   HosecloudClient.HosecloudClient | HostDiscovery,
   AuthError.InvalidOptions,
@@ -233,5 +233,5 @@ export const layerClient = (
 > =>
   Layer.effect(
     HosecloudClient.HosecloudClient,
-    Effect.flatMap(HostDiscovery, (discovery) => HosecloudClient.make({ ...options, baseUrl: discovery.current }))
+    Effect.flatMap(HostDiscovery, (discovery) => HosecloudClient.make({ ...options, apiUrl: discovery.current }))
   ).pipe(Layer.provideMerge(layer(options)))

@@ -124,13 +124,13 @@ export interface V1Options {
   readonly appKey: string
   readonly appSecurity: Redacted.Redacted<string>
   /** The edition host, e.g. `Edition.hostOf("dingtalk")`. */
-  readonly baseUrl: string
+  readonly apiUrl: string
   /** Default 64 KiB. */
   readonly maxBodyBytes?: number | undefined
 }
 
 /**
- * `POST {baseUrl}/api/openapi/v1/auth/getAccessToken` with `{ appKey, appSecurity }` in the body.
+ * `POST {apiUrl}/api/openapi/v1/auth/getAccessToken` with `{ appKey, appSecurity }` in the body.
  *
  * @since 0.1.0
  * @category constructors
@@ -142,8 +142,8 @@ export const v1 = (
     const client = yield* HttpClient.HttpClient
     const appKey = yield* Validation.nonEmptyString("appKey", options.appKey)
     const appSecurity = yield* Validation.secret("appSecurity", options.appSecurity)
-    const baseUrl = yield* Validation.url("baseUrl", options.baseUrl)
-    const url = TokenProtocol.joinUrl(baseUrl, v1Path)
+    const apiUrl = yield* Validation.url("apiUrl", options.apiUrl)
+    const url = TokenProtocol.joinUrl(apiUrl, v1Path)
     const maxBodyBytes = yield* Validation.size("maxBodyBytes", options.maxBodyBytes, TokenProtocol.defaultMaxBodyBytes)
     const issue = Effect.suspend(() =>
       exchange(
@@ -167,7 +167,7 @@ export const v1 = (
  */
 export interface V2RefreshOptions {
   /** The edition host. */
-  readonly baseUrl: string
+  readonly apiUrl: string
   /** Ask for a token of this many days (`/refreshToken/expireDate`); the licence caps it. */
   readonly expireDays?: number | undefined
   /** Default 64 KiB. */
@@ -191,12 +191,12 @@ export const withV2Refresh = (
 ): Effect.Effect<TokenProtocol.TokenProtocol, AuthError.InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const baseUrl = yield* Validation.url("baseUrl", options.baseUrl)
+    const apiUrl = yield* Validation.url("apiUrl", options.apiUrl)
     const expireDays = options.expireDays === undefined
       ? undefined
       : yield* Validation.integer("expireDays", options.expireDays, 1, 3650)
     const path = expireDays === undefined ? v2RefreshPath : `${v2RefreshPath}/expireDate`
-    const url = TokenProtocol.joinUrl(baseUrl, path)
+    const url = TokenProtocol.joinUrl(apiUrl, path)
     const maxBodyBytes = yield* Validation.size("maxBodyBytes", options.maxBodyBytes, TokenProtocol.defaultMaxBodyBytes)
     const refresh = (current: AccessToken.AccessToken) =>
       Effect.suspend(() =>
@@ -218,7 +218,7 @@ export const withV2Refresh = (
         Effect.locally(HttpClient.currentTracerDisabledWhen, constTrue),
         Effect.withSpan("HosecloudAuth.v2.refreshToken", {
           kind: "client",
-          attributes: { "http.request.method": "POST", "url.path": path, "server.address": new URL(baseUrl).origin }
+          attributes: { "http.request.method": "POST", "url.path": path, "server.address": new URL(apiUrl).origin }
         })
       )
     return {
@@ -256,7 +256,7 @@ export interface Options extends V1Options, HosecloudAuth.CacheOptions {
  * const AuthLive = LegacyAuth.layer({
  *   appKey: "your-app-key",
  *   appSecurity: Redacted.make("your-app-security"),
- *   baseUrl: Edition.hostOf("dingtalk"),
+ *   apiUrl: Edition.hostOf("dingtalk"),
  *   refresh: "v2"
  * })
  * ```
@@ -271,7 +271,7 @@ export const layer = (
     Effect.flatMap(v1(options), (protocol) =>
       options.refresh === "v2"
         ? withV2Refresh(protocol, {
-          baseUrl: options.baseUrl,
+          apiUrl: options.apiUrl,
           expireDays: options.expireDays,
           maxBodyBytes: options.maxBodyBytes
         })

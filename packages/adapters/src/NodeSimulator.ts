@@ -44,6 +44,11 @@ export class SimulatorAddress extends Context.Tag("@effect-hosecloud/adapters/Si
  * @category models
  */
 export interface Options extends HosecloudSimulator.Options {
+  /**
+   * The answer of the location lookup (`/api/openapi/v2/location`). Default: the served simulator's own
+   * address, so that `HostDiscovery` can be tried on it.
+   */
+  readonly location?: string | undefined
   /** Default 0: a free port. */
   readonly port?: number | undefined
   /** Default `127.0.0.1`. */
@@ -86,7 +91,13 @@ const serveOn = (options: Options, port: number, host: string) => {
       )
     )
   )
-  return Layer.mergeAll(serve, address).pipe(
+  // the location lookup answers the simulator's own address, so that host discovery can be tried on it
+  const ownLocation = options.location !== undefined ? Layer.empty : Layer.effectDiscard(
+    Effect.zipWith(HosecloudSimulator.HosecloudSimulator, SimulatorAddress, (sim, { url }) => sim.setLocation(`${url}/`)).pipe(
+      Effect.flatten
+    )
+  )
+  return Layer.mergeAll(serve, ownLocation.pipe(Layer.provideMerge(address))).pipe(
     Layer.provideMerge(HosecloudSimulator.layerSimulator(options)),
     Layer.provide(NodeHttpServer.layer(() => createServer(), { port, host }))
   )

@@ -30,7 +30,7 @@ it.live("200 callers for 60 s through latency, 502s and dropped connections: no 
       NodeHosecloud.layer({
         appKey: "demo-app-key",
         appSecurity: Redacted.make("demo-app-security"),
-        baseUrl: proxy.url,
+        authUrl: proxy.url,
         apiUrl: proxy.url,
         requestTimeout: "5 seconds"
       })

@@ -27,8 +27,8 @@ const build = (
 ) =>
   Effect.map(
     Layer.build(
-      HosecloudClient.layer({ baseUrl: url, ...client }).pipe(
-        Layer.provideMerge(HosecloudAuth.layer({ ...credentials, baseUrl: url, waitRetry: Schedule.stop, ...auth })),
+      HosecloudClient.layer({ apiUrl: url, ...client }).pipe(
+        Layer.provideMerge(HosecloudAuth.layer({ ...credentials, authUrl: url, waitRetry: Schedule.stop, ...auth })),
         Layer.provide(http)
       )
     ),

@@ -19,7 +19,7 @@ const setup = (options: Partial<LegacyAuth.Options> = {}, simulator?: HosecloudS
       LegacyAuth.layer({
         appKey: "demo-app-key",
         appSecurity: Redacted.make("demo-app-security"),
-        baseUrl: host,
+        apiUrl: host,
         ...options
       }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
     )

@@ -32,19 +32,19 @@ describe("adapter options", () => {
     ["HostDiscovery: a plain-http probeUrl", onSimulator(HostDiscovery.layerClient({ probeUrl: "http://example.com" })), "probeUrl"],
     [
       "LegacyAuth: a fractional expireDays",
-      LegacyAuth.layer({ ...credentials, baseUrl: "https://dd2.hosecloud.com", refresh: "v2", expireDays: 1.5 }).pipe(
+      LegacyAuth.layer({ ...credentials, apiUrl: "https://dd2.hosecloud.com", refresh: "v2", expireDays: 1.5 }).pipe(
         Layer.provide(HosecloudSimulator.layer())
       ),
       "expireDays"
     ],
     [
       "LegacyAuth: a plain-string appSecurity",
-      LegacyAuth.layer({ ...credentials, appSecurity: "secret" as never, baseUrl: "https://dd2.hosecloud.com" }).pipe(
+      LegacyAuth.layer({ ...credentials, appSecurity: "secret" as never, apiUrl: "https://dd2.hosecloud.com" }).pipe(
         Layer.provide(HosecloudSimulator.layer())
       ),
       "appSecurity"
     ],
-    ["FetchHosecloud: a plain-http remote apiUrl", FetchHosecloud.layer({ ...credentials, apiUrl: "http://app.ekuaibao.com" }), "baseUrl"],
+    ["FetchHosecloud: a plain-http remote apiUrl", FetchHosecloud.layer({ ...credentials, apiUrl: "http://app.ekuaibao.com" }), "apiUrl"],
     ["FetchHosecloud: a zero waitTimeout", FetchHosecloud.layer({ ...credentials, waitTimeout: 0 }), "waitTimeout"]
   ]
   for (const [name, layer, option] of cases) {

@@ -27,7 +27,7 @@ const replica = (simUrl: string, redisUrl: string, options: Partial<HosecloudAut
       HosecloudAuth.layerShared({
         appKey: "demo-app-key",
         appSecurity: Redacted.make("demo-app-security"),
-        baseUrl: simUrl,
+        authUrl: simUrl,
         ...options
       }).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, RedisTokenStore.layer({ url: redisUrl }))))
     ),
@@ -131,7 +131,7 @@ describe("RedisTokenStore", () => {
         }
       })
       const store = yield* storeOn(redis.url)
-      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", baseUrl: url })
+      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", authUrl: url })
       // wait until it has taken the lease and sent its request, then kill it
       const holding = Effect.zipWith(
         store.get(TokenStore.leaseKeyOf(key)),
@@ -175,7 +175,7 @@ describe("RedisTokenStore", () => {
       yield* auth.invalidate(tokens[0])
       const shared = yield* auth.token
       const store = yield* storeOn(`redis://127.0.0.1:${port}`)
-      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", baseUrl: url })
+      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", authUrl: url })
       const stored = yield* store.get(key)
       assert.isTrue(Option.isSome(stored))
       assert.include(Option.getOrElse(stored, () => ""), Redacted.value(shared.accessToken))
@@ -197,7 +197,7 @@ describe("RedisTokenStore", () => {
       const b = yield* replica(url, redis.url, { encryptionKey: Redacted.make("fleet-key") })
       const stray = yield* replica(url, redis.url, { encryptionKey: Redacted.make("another-key") })
       const store = yield* storeOn(redis.url)
-      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", baseUrl: url })
+      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", authUrl: url })
       const fleetToken = yield* a.token
       const stored = yield* store.get(key)
       const strayToken = yield* stray.token.pipe(Effect.provide(logger))
@@ -218,7 +218,7 @@ describe("RedisTokenStore", () => {
       const redis = yield* redisScoped()
       const { sim, url } = yield* servedSimulator()
       const store = yield* storeOn(redis.url)
-      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", baseUrl: url })
+      const key = yield* TokenStore.keyFor({ appKey: "demo-app-key", authUrl: url })
       const planted = JSON.stringify({
         v: 1,
         corpId: "DEMOcorp00001",

@@ -22,7 +22,7 @@ for (const [name, layerConfig, layer] of runtimes) {
           new Map([
             ["HOSECLOUD_APP_KEY", "demo-app-key"],
             ["HOSECLOUD_APP_SECURITY", "demo-app-security"],
-            ["HOSECLOUD_BASE_URL", url],
+            ["HOSECLOUD_AUTH_URL", url],
             ["HOSECLOUD_API_URL", url]
           ])
         )
@@ -50,7 +50,7 @@ for (const [name, layerConfig, layer] of runtimes) {
         const { url } = yield* Effect.provide(NodeSimulator.SimulatorAddress, served)
         const sim = yield* Effect.provide(HosecloudSimulator.HosecloudSimulator, served)
         const context = yield* Layer.build(
-          layer({ appKey: "demo-app-key", appSecurity: Redacted.make("demo-app-security"), baseUrl: url, apiUrl: url })
+          layer({ appKey: "demo-app-key", appSecurity: Redacted.make("demo-app-security"), authUrl: url, apiUrl: url })
         )
         const client = yield* Effect.provide(HosecloudClient.HosecloudClient, context)
         yield* client.get("/api/openapi/v1/corporations")

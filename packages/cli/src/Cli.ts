@@ -1,14 +1,14 @@
 /**
  * The `hosecloud` command line: `token`, `check`, `decode`, `watch`, `simulator` and `demo`.
  *
- * Credentials come from `HOSECLOUD_APP_KEY` / `HOSECLOUD_APP_SECURITY` / `HOSECLOUD_BASE_URL`, or from a
+ * Credentials come from `HOSECLOUD_APP_KEY` / `HOSECLOUD_APP_SECURITY` / `HOSECLOUD_AUTH_URL`, or from a
  * prompt that hides the secret, never from a flag (whose value would sit in shell history and `ps`).
  * Every failure is one line on stderr and an exit code.
  *
  * @since 0.1.0
  */
 import { NodeSimulator } from "@effect-hosecloud/adapters"
-import { type AccessToken, type AuthError, HosecloudAuth, TokenProtocol } from "@effect-hosecloud/core"
+import { type AccessToken, type AuthError, HosecloudAuth, TokenProtocol, Validation } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as Args from "@effect/cli/Args"
 import type * as CliApp from "@effect/cli/CliApp"
@@ -60,7 +60,7 @@ export class CliFailure extends Data.TaggedError("CliFailure")<{ readonly code: 
 interface Credentials {
   readonly appKey: string
   readonly appSecurity: Redacted.Redacted<string>
-  readonly baseUrl: string
+  readonly authUrl: string
 }
 
 const ask = (question: string, hidden: boolean) =>
@@ -78,7 +78,7 @@ const ask = (question: string, hidden: boolean) =>
 const credentialsHelp = "Environment:\n" +
   "  HOSECLOUD_APP_KEY        the appKey (asked for when unset)\n" +
   "  HOSECLOUD_APP_SECURITY   the appSecurity (asked for, without echo, when unset)\n" +
-  "  HOSECLOUD_BASE_URL       the token host (default https://open.hosecloud.com)\n" +
+  "  HOSECLOUD_AUTH_URL       the token host (default https://open.hosecloud.com)\n" +
   "  HOSECLOUD_LOG_LEVEL      the library's own log lines: debug, info, warning, error (default none)\n" +
   "  NO_COLOR                 no colour in help and errors (never any in a pipe or a file)\n\n"
 
@@ -87,10 +87,10 @@ const credentials: Effect.Effect<Credentials, CliFailure, CliIO> = Effect.gen(fu
   const env = yield* Config.all({
     appKey: Config.option(Config.string("HOSECLOUD_APP_KEY")),
     appSecurity: Config.option(Config.redacted("HOSECLOUD_APP_SECURITY")),
-    baseUrl: Config.string("HOSECLOUD_BASE_URL").pipe(Config.withDefault(TokenProtocol.defaultBaseUrl))
+    authUrl: Config.string("HOSECLOUD_AUTH_URL").pipe(Config.withDefault(TokenProtocol.defaultAuthUrl))
   }).pipe(Effect.mapError(() => new CliFailure({ code: ExitCode.usage, line: "error: unreadable configuration" })))
-  const baseUrl = yield* Either.match(HosecloudAuth.checkBaseUrl(env.baseUrl), {
-    onLeft: (reason) => Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: HOSECLOUD_BASE_URL: ${reason}` })),
+  const authUrl = yield* Either.match(Validation.checkUrl(env.authUrl), {
+    onLeft: (reason) => Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: HOSECLOUD_AUTH_URL: ${reason}` })),
     onRight: Effect.succeed
   })
   const appKey = Option.isSome(env.appKey) && env.appKey.value !== ""
@@ -99,7 +99,7 @@ const credentials: Effect.Effect<Credentials, CliFailure, CliIO> = Effect.gen(fu
   const appSecurity = Option.isSome(env.appSecurity) && Redacted.value(env.appSecurity.value) !== ""
     ? env.appSecurity.value
     : Redacted.make(yield* ask("appSecurity (hidden): ", true))
-  return { appKey, appSecurity, baseUrl }
+  return { appKey, appSecurity, authUrl }
 })
 
 /**
@@ -110,7 +110,7 @@ const credentials: Effect.Effect<Credentials, CliFailure, CliIO> = Effect.gen(fu
  */
 export const describeAuthError = (
   error: AuthError.AuthError | AuthError.InvalidOptions,
-  baseUrl: string
+  authUrl: string
 ): CliFailure => {
   if (error._tag === "InvalidOptions") {
     return new CliFailure({ code: ExitCode.usage, line: `error: ${error.message}` })
@@ -122,11 +122,11 @@ export const describeAuthError = (
     })
   }
   if (error.reason === "Transport" || error.reason === "Timeout") {
+    // a transport failure names the host and the reason itself; a time-out says how long it waited
+    const what = error.reason === "Transport" ? error.description : `no answer from ${authUrl}: ${error.description}`
     return new CliFailure({
       code: ExitCode.network,
-      line: `error: could not get an answer from ${baseUrl}: ${error.description}${
-        Option.match(innermostMessage(error.cause), { onNone: () => "", onSome: (m) => ` (${m})` })
-      }`
+      line: `error: ${what}${Option.match(innermostMessage(error.cause), { onNone: () => "", onSome: (m) => ` (${m})` })}`
     })
   }
   const trace = Option.match(error.traceId, {
@@ -154,14 +154,14 @@ const withAuth = <A, E, R>(
   Effect.scoped(
     Effect.flatMap(
       HosecloudAuth.make({ ...creds, ...cacheOptions }).pipe(
-        Effect.mapError((error) => describeAuthError(error, creds.baseUrl))
+        Effect.mapError((error) => describeAuthError(error, creds.authUrl))
       ),
       use
     )
   )
 
 const getToken = (creds: Credentials) => (auth: HosecloudAuth.Service) =>
-  auth.token.pipe(Effect.mapError((error) => describeAuthError(error, creds.baseUrl)))
+  auth.token.pipe(Effect.mapError((error) => describeAuthError(error, creds.authUrl)))
 
 const secondsLeft = (token: AccessToken.AccessToken, now: number) => Math.floor(token.millisLeft(now) / 1000)
 
@@ -206,7 +206,7 @@ const check = Command.make("check", {}, () =>
     const result = yield* withAuth(creds, getToken(creds))
     const now = yield* Clock.currentTimeMillis
     yield* out(
-      `ok: ${creds.baseUrl} accepted appKey ${creds.appKey} for corp ${result.corpId} (${result.scope}); ` +
+      `ok: ${creds.authUrl} accepted appKey ${creds.appKey} for corp ${result.corpId} (${result.scope}); ` +
         `the token is valid until ${DateTime.formatIso(result.expiresAt)} (${secondsLeft(result, now)} s)`
     )
   })).pipe(Command.withDescription(
@@ -319,7 +319,7 @@ const watch = Command.make(
           )
           yield* Effect.yieldNow()
           return yield* keepValid(auth, Duration.seconds(retryInterval)).pipe(
-            Effect.mapError((error) => describeAuthError(error, creds.baseUrl))
+            Effect.mapError((error) => describeAuthError(error, creds.authUrl))
           )
         }))
     })
@@ -348,15 +348,19 @@ const simulator = Command.make(
         const { url } = yield* NodeSimulator.SimulatorAddress
         const [demo] = HosecloudSimulator.demoCredentials
         yield* out(`Hosecloud simulator listening on ${url} (Ctrl-C stops it)`)
-        yield* out("In another terminal:")
-        yield* out(`  export HOSECLOUD_BASE_URL=${url}`)
+        yield* out("It is both the token host and the business host. In another terminal:")
+        yield* out(`  export HOSECLOUD_AUTH_URL=${url}`)
+        yield* out(`  export HOSECLOUD_API_URL=${url}`)
         yield* out(`  export HOSECLOUD_APP_KEY=${demo.appKey}`)
         yield* out(`  export HOSECLOUD_APP_SECURITY=${demo.appSecurity}`)
         yield* out("  hosecloud token")
       })).pipe(Layer.provide(NodeSimulator.layer({ port, tokenLifetime: `${lifetime} seconds` })))
     ).pipe(
-      Effect.catchTag("ServeError", (error) =>
-        Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: cannot listen on port ${port}: ${String(error.cause)}` })))
+      Effect.catchTags({
+        ServeError: (error) =>
+          Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: cannot listen on port ${port}: ${String(error.cause)}` })),
+        InvalidOptions: (error) => Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: ${error.message}` }))
+      })
     )
 ).pipe(Command.withDescription(
   "Serve the Hosecloud simulator on loopback (real HTTP) and print its base URL and demo credentials.\n\n" +
@@ -394,7 +398,7 @@ const demo = Command.make("demo", {}, () =>
 export const command = Command.make("hosecloud").pipe(
   Command.withDescription(
     "Hosecloud (合思) Open API access tokens from the command line. Credentials come from HOSECLOUD_APP_KEY, " +
-      "HOSECLOUD_APP_SECURITY and HOSECLOUD_BASE_URL, or are asked for; see each command's --help."
+      "HOSECLOUD_APP_SECURITY and HOSECLOUD_AUTH_URL, or are asked for; see each command's --help."
   ),
   Command.withSubcommands([token, check, decode, watch, simulator, demo])
 )

@@ -32,8 +32,11 @@ export class CliIO extends Context.Tag("@effect-hosecloud/cli/CliIO")<CliIO, Ser
 
 const writeLine = (stream: NodeJS.WriteStream) => (line: string) => Effect.sync(() => void stream.write(`${line}\n`))
 
-/** Reads a line on a raw-mode terminal without echoing it. */
-const hiddenLine = (stdin: NodeJS.ReadStream, stderr: NodeJS.WriteStream) =>
+/**
+ * Reads a line on a raw-mode terminal without echoing it. The terminal stops echoing before the question
+ * is shown, so that nothing typed the moment it appears is echoed.
+ */
+const hiddenLine = (stdin: NodeJS.ReadStream, stderr: NodeJS.WriteStream, question: string) =>
   Effect.async<Option.Option<string>>((resume) => {
     let answer = ""
     const done = (value: Option.Option<string>) => {
@@ -54,6 +57,7 @@ const hiddenLine = (stdin: NodeJS.ReadStream, stderr: NodeJS.WriteStream) =>
     stdin.setRawMode(true)
     stdin.resume()
     stdin.on("data", onData)
+    stderr.write(question)
     return Effect.sync(() => {
       stdin.removeListener("data", onData)
       stdin.setRawMode(false)
@@ -81,25 +85,25 @@ export const layerNode: Layer.Layer<CliIO> = Layer.sync(CliIO, () => {
   return {
     out: writeLine(stdout),
     err: writeLine(stderr),
-    prompt: (question, options) =>
-      Effect.zipRight(
-        Effect.sync(() => void stderr.write(question)),
-        stdin.isTTY
-          ? options?.hidden === true
-            ? hiddenLine(stdin, stderr)
-            : Effect.promise(() =>
-              new Promise<Option.Option<string>>((resolve) => {
-                const rl = createInterface({ input: stdin, output: stderr, terminal: true })
-                rl.once("line", (line) => {
-                  // answered before closing: closing emits "close" at once, which would answer "no answer"
-                  resolve(Option.some(line))
-                  rl.close()
-                })
-                rl.once("close", () => resolve(Option.none()))
-              })
-            )
-          : Effect.tap(nextPipedLine, () => Effect.sync(() => void stderr.write("\n")))
-      ),
+    prompt: (question, options) => {
+      const ask = Effect.sync(() => void stderr.write(question))
+      if (!stdin.isTTY) return Effect.zipRight(ask, Effect.tap(nextPipedLine, () => Effect.sync(() => void stderr.write("\n"))))
+      if (options?.hidden === true) return hiddenLine(stdin, stderr, question)
+      return Effect.zipRight(
+        ask,
+        Effect.promise(() =>
+          new Promise<Option.Option<string>>((resolve) => {
+            const rl = createInterface({ input: stdin, output: stderr, terminal: true })
+            rl.once("line", (line) => {
+              // answered before closing: closing emits "close" at once, which would answer "no answer"
+              resolve(Option.some(line))
+              rl.close()
+            })
+            rl.once("close", () => resolve(Option.none()))
+          })
+        )
+      )
+    },
     readAll: stdin.isTTY ? Effect.succeedNone : Effect.promise(async () => {
       const chunks: Array<Buffer> = []
       for await (const chunk of stdin) chunks.push(chunk as Buffer)

@@ -50,7 +50,7 @@ export const steps = (url: string) =>
   Effect.gen(function*() {
     const sim = yield* HosecloudSimulator.HosecloudSimulator
     const [demo] = HosecloudSimulator.demoCredentials
-    const credentials = { appKey: demo.appKey, appSecurity: Redacted.make(demo.appSecurity), baseUrl: url }
+    const credentials = { appKey: demo.appKey, appSecurity: Redacted.make(demo.appSecurity), authUrl: url }
     const tokenRequests = sim.count("v3.getAccessToken")
     const started = yield* Clock.currentTimeMillis
 
@@ -142,7 +142,7 @@ export const steps = (url: string) =>
     // 5
     yield* say("")
     yield* say("5. A business call with a revoked token")
-    const client = yield* HosecloudClient.make({ baseUrl: url }).pipe(
+    const client = yield* HosecloudClient.make({ apiUrl: url }).pipe(
       Effect.provideService(HosecloudAuth.HosecloudAuth, auth)
     )
     const corporations = client.get("/api/openapi/v1/corporations").pipe(Effect.flatMap(HosecloudClient.filterOk))

@@ -111,7 +111,7 @@ describe("hosecloud check", () => {
       const result = yield* Fiber.join(fiber)
       assert.strictEqual(result.code, Cli.ExitCode.network)
       assert.strictEqual(result.err.length, 1)
-      assert.include(result.err[0], "could not get an answer from https://open.hosecloud.com")
+      assert.include(result.err[0], "the request to https://open.hosecloud.com did not get through")
       assert.include(result.err[0], "ECONNREFUSED")
       noSecretIn(result.err, secret)
     }))
@@ -119,9 +119,9 @@ describe("hosecloud check", () => {
   it.effect("a plain-http base URL is refused before any request", () =>
     Effect.gen(function*() {
       const { http, sim } = yield* withSimulator()
-      const result = yield* runCli(["check"], { env: { ...env, HOSECLOUD_BASE_URL: "http://open.hosecloud.com" }, http })
+      const result = yield* runCli(["check"], { env: { ...env, HOSECLOUD_AUTH_URL: "http://open.hosecloud.com" }, http })
       assert.strictEqual(result.code, Cli.ExitCode.usage)
-      assert.include(result.err[0], "HOSECLOUD_BASE_URL")
+      assert.include(result.err[0], "HOSECLOUD_AUTH_URL")
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 0)
     }))
 })

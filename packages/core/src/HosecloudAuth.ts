@@ -138,8 +138,11 @@ export interface CacheOptions {
 export interface Options extends CacheOptions {
   readonly appKey: string
   readonly appSecurity: Redacted.Redacted<string>
-  /** The token host; `https:` only, except loopback hosts. Default `https://open.hosecloud.com`. */
-  readonly baseUrl?: string | undefined
+  /**
+   * The token host (`HOSECLOUD_AUTH_URL`), where `appSecurity` is sent; not the business host (`apiUrl` of
+   * `HosecloudClient`). `https:` only, except loopback hosts. Default `https://open.hosecloud.com`.
+   */
+  readonly authUrl?: string | undefined
   /** Answers larger than this are a SystemError. Default 64 KiB. */
   readonly maxBodyBytes?: number | undefined
   /** A store to share the token with the other replicas that use these credentials. */
@@ -222,12 +225,12 @@ export const make = (
 ): Effect.Effect<Service, AuthError.InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const { appKey, appSecurity } = yield* AuthOptions.checkCredentials(options)
-    const baseUrl = yield* Validation.url("baseUrl", options.baseUrl, TokenProtocol.defaultBaseUrl)
+    const authUrl = yield* Validation.url("authUrl", options.authUrl, TokenProtocol.defaultAuthUrl)
     const maxBodyBytes = yield* Validation.size("maxBodyBytes", options.maxBodyBytes, TokenProtocol.defaultMaxBodyBytes)
-    const protocol = yield* TokenProtocol.v3({ appKey, appSecurity, baseUrl, maxBodyBytes })
+    const protocol = yield* TokenProtocol.v3({ appKey, appSecurity, authUrl, maxBodyBytes })
     const sharing = options.store === undefined ? options.sharing : {
       store: options.store,
-      key: yield* TokenStore.keyFor({ appKey, baseUrl }),
+      key: yield* TokenStore.keyFor({ appKey, authUrl }),
       leaseTtl: options.leaseTtl,
       encryptionKey: options.encryptionKey
     }
@@ -310,7 +313,7 @@ export const layerWith = <E, R>(
 
 /**
  * The credentials and host from configuration: `HOSECLOUD_APP_KEY`, `HOSECLOUD_APP_SECURITY` (redacted)
- * and `HOSECLOUD_BASE_URL` (optional, validated).
+ * and `HOSECLOUD_AUTH_URL` (the token host; optional, validated).
  *
  * @since 0.1.0
  * @category config
@@ -318,14 +321,14 @@ export const layerWith = <E, R>(
 export const config: Config.Config<{
   readonly appKey: string
   readonly appSecurity: Redacted.Redacted<string>
-  readonly baseUrl: string
+  readonly authUrl: string
 }> = Config.all({
   appKey: Config.nonEmptyString("HOSECLOUD_APP_KEY"),
   appSecurity: Config.redacted("HOSECLOUD_APP_SECURITY"),
-  baseUrl: Config.string("HOSECLOUD_BASE_URL").pipe(
-    Config.withDefault(TokenProtocol.defaultBaseUrl),
+  authUrl: Config.string("HOSECLOUD_AUTH_URL").pipe(
+    Config.withDefault(TokenProtocol.defaultAuthUrl),
     Config.mapOrFail((url) =>
-      Either.mapLeft(checkBaseUrl(url), (message) => ConfigError.InvalidData(["HOSECLOUD_BASE_URL"], message))
+      Either.mapLeft(Validation.checkUrl(url), (message) => ConfigError.InvalidData(["HOSECLOUD_AUTH_URL"], message))
     )
   )
 })
@@ -340,21 +343,3 @@ export const layerConfig = (
   options?: CacheOptions
 ): Layer.Layer<HosecloudAuth, ConfigError.ConfigError | AuthError.InvalidOptions, HttpClient.HttpClient> =>
   Layer.scoped(HosecloudAuth, Effect.flatMap(config, (credentials) => make({ ...options, ...credentials })))
-
-/**
- * Checks a Hosecloud URL: `https:`, or `http:` on a loopback host (for tests and the simulator); no user
- * name, password, query string or fragment. Fails with `InvalidOptions` naming `option`.
- *
- * @since 0.1.0
- * @category validation
- */
-export const validateBaseUrl = (url: string, option = "baseUrl"): Effect.Effect<string, AuthError.InvalidOptions> =>
-  Validation.url(option, url)
-
-/**
- * Checks a Hosecloud URL without effects: `Right(url)`, or `Left` with the reason in words.
- *
- * @since 0.1.0
- * @category validation
- */
-export const checkBaseUrl = (url: string): Either.Either<string, string> => Validation.checkUrl(url)

@@ -67,10 +67,11 @@ export type TokenPlacement =
  */
 export interface Options {
   /**
-   * The edition host. Default `https://app.ekuaibao.com` (the standalone edition). An effect is read
-   * for every request, for a host that can change (see the adapters' host discovery).
+   * The business host (`HOSECLOUD_API_URL`): the customer's edition host, where the token is sent; not the
+   * token host (`authUrl` of `HosecloudAuth`). Default `https://app.ekuaibao.com` (the standalone edition).
+   * An effect is read for every request, for a host that can change (see the adapters' host discovery).
    */
-  readonly baseUrl?: string | Effect.Effect<string> | undefined
+  readonly apiUrl?: string | Effect.Effect<string> | undefined
   /** Default `{ in: "query", name: "accessToken" }`. */
   readonly token?: TokenPlacement | undefined
   /**
@@ -92,7 +93,7 @@ export interface Options {
  * @since 0.1.0
  * @category constants
  */
-export const defaultBaseUrl = "https://app.ekuaibao.com"
+export const defaultApiUrl = "https://app.ekuaibao.com"
 
 /**
  * The sub-tenant that requests made in this fiber act for.
@@ -137,9 +138,9 @@ export const make = (
 ): Effect.Effect<Service, AuthError.InvalidOptions, HosecloudAuth.HosecloudAuth | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const { allowedOrigins, tenantHeader, tokenIn, tokenName } = yield* checkOptions(options)
-    const baseUrl: Effect.Effect<string> = Effect.isEffect(options.baseUrl)
-      ? Effect.map(options.baseUrl, trimSlash)
-      : Effect.succeed(trimSlash(yield* Validation.url("baseUrl", options.baseUrl, defaultBaseUrl)))
+    const apiUrl: Effect.Effect<string> = Effect.isEffect(options.apiUrl)
+      ? Effect.map(options.apiUrl, trimSlash)
+      : Effect.succeed(trimSlash(yield* Validation.url("apiUrl", options.apiUrl, defaultApiUrl)))
     const settings: BusinessRequest.Settings = {
       auth: yield* HosecloudAuth.HosecloudAuth,
       http: yield* HttpClient.HttpClient,
@@ -147,7 +148,7 @@ export const make = (
       tokenName,
       tenantHeader,
       currentTenant,
-      baseUrl,
+      apiUrl,
       allowedOrigins
     }
     return HttpClient.makeWith(BusinessRequest.execute(settings), BusinessRequest.prepare(settings))

@@ -31,7 +31,7 @@ export interface Credentials {
   readonly appKey: string
   readonly appSecurity: Redacted.Redacted<string>
   /** Default `https://open.hosecloud.com`. */
-  readonly baseUrl?: string | undefined
+  readonly authUrl?: string | undefined
 }
 
 /**
@@ -43,7 +43,7 @@ export interface Credentials {
 export interface Service {
   /**
    * The tenant's `HosecloudAuth`, held for the scope (and the idle time after it). Credentials that are
-   * refused by their form (an empty `appKey`, a plain-string secret, a bad `baseUrl`) are an
+   * refused by their form (an empty `appKey`, a plain-string secret, a bad `authUrl`) are an
    * `InvalidOptions`, and never take a place in the registry.
    */
   readonly get: (
@@ -84,7 +84,7 @@ export interface Options extends HosecloudAuth.CacheOptions {
 class Key extends Data.Class<{
   readonly appKey: string
   readonly appSecurity: Redacted.Redacted<string>
-  readonly baseUrl: string
+  readonly authUrl: string
 }> {}
 
 /**
@@ -112,9 +112,9 @@ export const make = (
       Effect.map(
         Effect.all([
           AuthOptions.checkCredentials(credentials),
-          Validation.url("baseUrl", credentials.baseUrl, TokenProtocol.defaultBaseUrl)
+          Validation.url("authUrl", credentials.authUrl, TokenProtocol.defaultAuthUrl)
         ]),
-        ([checked, baseUrl]) => new Key({ ...checked, baseUrl })
+        ([checked, authUrl]) => new Key({ ...checked, authUrl })
       )
     const get = (credentials: Credentials) => Effect.flatMap(keyOf(credentials), (key) => RcMap.get(tenants, key))
     const use = <A, E, R>(credentials: Credentials, f: (auth: HosecloudAuth.Service) => Effect.Effect<A, E, R>) =>

@@ -49,12 +49,12 @@ export interface TokenProtocol {
 }
 
 /**
- * The default token host.
+ * The default token host (`authUrl`).
  *
  * @since 0.1.0
  * @category constants
  */
-export const defaultBaseUrl = "https://open.hosecloud.com"
+export const defaultAuthUrl = "https://open.hosecloud.com"
 
 /**
  * The v3 getAccessToken path.
@@ -82,20 +82,20 @@ export interface V3Options {
   readonly appKey: string
   readonly appSecurity: Redacted.Redacted<string>
   /** Default `https://open.hosecloud.com`. */
-  readonly baseUrl?: string | undefined
+  readonly authUrl?: string | undefined
   /** Default 64 KiB. */
   readonly maxBodyBytes?: number | undefined
 }
 
 /**
- * `POST {baseUrl}/auth/openApi/v3/getAccessToken` with `{ appKey, appSecurity }`.
+ * `POST {authUrl}/auth/openApi/v3/getAccessToken` with `{ appKey, appSecurity }`.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const v3 = (options: V3Options): Effect.Effect<TokenProtocol, never, HttpClient.HttpClient> =>
   Effect.map(HttpClient.HttpClient, (client) => {
-    const url = joinUrl(options.baseUrl ?? defaultBaseUrl, v3Path)
+    const url = joinUrl(options.authUrl ?? defaultAuthUrl, v3Path)
     const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
     const issue = Effect.suspend(() =>
       fetchAnswer(
@@ -125,7 +125,7 @@ export const v3 = (options: V3Options): Effect.Effect<TokenProtocol, never, Http
 export const transportError = (error: HttpClientError.HttpClientError): AuthError.SystemError =>
   AuthError.systemError({
     reason: error._tag === "RequestError" ? "Transport" : "Decode",
-    description: error._tag === "RequestError" ? "the request did not reach Hosecloud" : "the answer could not be read",
+    description: error._tag === "RequestError" ? Http.describeTransport(error) : "the answer could not be read",
     cause: Http.safeHttpCause(error)
   })
 

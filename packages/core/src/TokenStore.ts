@@ -134,9 +134,9 @@ const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.t
  * @since 0.1.0
  * @category keys
  */
-export const keyFor = (options: { readonly appKey: string; readonly baseUrl: string; readonly prefix?: string }) =>
+export const keyFor = (options: { readonly appKey: string; readonly authUrl: string; readonly prefix?: string }) =>
   Effect.map(
-    Effect.promise(() => crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${options.baseUrl}\n${options.appKey}`))),
+    Effect.promise(() => crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${options.authUrl}\n${options.appKey}`))),
     (digest) => `${options.prefix ?? "hosecloud"}:token:${hex(digest).slice(0, 32)}`
   )
 

@@ -4,10 +4,11 @@ import { type ApiError, type AuthError, HosecloudAuth, HosecloudClient } from "@
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option, Redacted, Schedule, Schema, TestClock } from "effect"
+import { Effect, Fiber, Logger, LogLevel, Option, Redacted, Schedule, Schema, TestClock } from "effect"
 import { setupClient } from "./utils/client.js"
 import { observe, renderings, spanText } from "./utils/observe.js"
 import { demoSecret, setup, tokenRequests } from "./utils/setup.js"
@@ -209,4 +210,29 @@ describe("the token goes only to Hosecloud", () => {
       assert.strictEqual(error._tag, "InvalidOptions")
       if (error._tag === "InvalidOptions") assert.strictEqual(error.option, "allowedOrigins[0]")
     }))
+})
+
+describe("a transport failure names the host and the reason", () => {
+  const failingWith = (cause: unknown) =>
+    HttpClient.make((request) => Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+  const cases: ReadonlyArray<readonly [string, unknown, string]> = [
+    ["DNS", Object.assign(new Error("getaddrinfo ENOTFOUND open.hosecloud.com"), { code: "ENOTFOUND" }), "could not be resolved (DNS) (ENOTFOUND)"],
+    ["TLS, as fetch reports it", new TypeError("fetch failed", { cause: { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" } }), "TLS failed"],
+    ["a time-out", Object.assign(new Error("connect timeout"), { code: "UND_ERR_CONNECT_TIMEOUT" }), "timed out (UND_ERR_CONNECT_TIMEOUT)"]
+  ]
+  for (const [name, cause, expected] of cases) {
+    it.scoped(name, () =>
+      Effect.gen(function*() {
+        const auth = yield* HosecloudAuth.make({ appKey: "k", appSecurity: Redacted.make(demoSecret), waitRetry: Schedule.stop })
+          .pipe(Effect.provideService(HttpClient.HttpClient, failingWith(cause)))
+        const error = yield* Effect.flip(auth.token)
+        assert.strictEqual(error._tag, "SystemError")
+        if (error._tag === "SystemError") {
+          assert.strictEqual(error.reason, "Transport")
+          assert.include(error.description, "the request to https://open.hosecloud.com did not get through")
+          assert.include(error.description, expected)
+          assertNoneShown([demoSecret], renderings(error))
+        }
+      }).pipe(Logger.withMinimumLogLevel(LogLevel.None)))
+  }
 })

@@ -1,4 +1,4 @@
-import { AuthError, HosecloudAuth } from "@effect-hosecloud/core"
+import { AuthError, HosecloudAuth, Validation } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
@@ -426,15 +426,15 @@ describe("8. invalidate", () => {
     }))
 })
 
-describe("baseUrl and config", () => {
+describe("authUrl and config", () => {
   it.effect("http: is refused except on loopback hosts", () =>
     Effect.gen(function*() {
-      const bad = yield* Effect.flip(HosecloudAuth.validateBaseUrl("http://open.hosecloud.com"))
+      const bad = yield* Effect.flip(Validation.url("authUrl", "http://open.hosecloud.com"))
       assert.include(bad.message, "https:")
-      assert.strictEqual(yield* HosecloudAuth.validateBaseUrl("http://127.0.0.1:8080"), "http://127.0.0.1:8080")
-      assert.strictEqual(yield* HosecloudAuth.validateBaseUrl("http://localhost:1"), "http://localhost:1")
-      assert.strictEqual(yield* HosecloudAuth.validateBaseUrl("http://[::1]:1"), "http://[::1]:1")
-      assert.strictEqual(yield* HosecloudAuth.validateBaseUrl("https://open.hosecloud.com"), "https://open.hosecloud.com")
+      assert.strictEqual(yield* Validation.url("authUrl", "http://127.0.0.1:8080"), "http://127.0.0.1:8080")
+      assert.strictEqual(yield* Validation.url("authUrl", "http://localhost:1"), "http://localhost:1")
+      assert.strictEqual(yield* Validation.url("authUrl", "http://[::1]:1"), "http://[::1]:1")
+      assert.strictEqual(yield* Validation.url("authUrl", "https://open.hosecloud.com"), "https://open.hosecloud.com")
     }))
 
   it.scoped("layerConfig reads the credentials and refuses a plain-http host with a ConfigError", () =>
@@ -452,10 +452,10 @@ describe("baseUrl and config", () => {
       const bad = yield* Effect.exit(Layer.build(withEnv({
         HOSECLOUD_APP_KEY: demoKey,
         HOSECLOUD_APP_SECURITY: demoSecret,
-        HOSECLOUD_BASE_URL: "http://example.com"
+        HOSECLOUD_AUTH_URL: "http://example.com"
       })))
       assert.isTrue(Exit.isFailure(bad))
-      assert.include(String(bad), "HOSECLOUD_BASE_URL")
+      assert.include(String(bad), "HOSECLOUD_AUTH_URL")
       const missing = yield* Effect.exit(Layer.build(withEnv({ HOSECLOUD_APP_KEY: demoKey })))
       assert.include(String(missing), "HOSECLOUD_APP_SECURITY")
     }))

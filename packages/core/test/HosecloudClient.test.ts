@@ -20,7 +20,7 @@ describe("HosecloudClient", () => {
     Effect.gen(function*() {
       const seen: Array<string> = []
       const { client, sim } = yield* setupClient({
-        client: { baseUrl: "https://dd2.hosecloud.com" },
+        client: { apiUrl: "https://dd2.hosecloud.com" },
         http: (base) =>
           HttpClient.make((request) => {
             seen.push(`${request.url}?${new URLSearchParams(request.urlParams as Array<[string, string]>)}`)

@@ -41,10 +41,10 @@ const authCases: ReadonlyArray<readonly [string, Record<string, unknown>, string
   ["a fractional maxBodyBytes", { maxBodyBytes: 10.5 }, "maxBodyBytes"],
   ["a retry that is not a Schedule", { retry: "3 times" }, "retry"],
   ["a refreshSchedule that is not a Schedule", { refreshSchedule: 60_000 }, "refreshSchedule"],
-  ["a plain-http remote baseUrl", { baseUrl: "http://open.hosecloud.com" }, "baseUrl"],
-  ["a baseUrl that is not a URL", { baseUrl: "open.hosecloud.com" }, "baseUrl"],
-  ["a baseUrl with a password", { baseUrl: "https://user:pass@open.hosecloud.com" }, "baseUrl"],
-  ["a baseUrl with a query string", { baseUrl: "https://open.hosecloud.com?x=1" }, "baseUrl"],
+  ["a plain-http remote authUrl", { authUrl: "http://open.hosecloud.com" }, "authUrl"],
+  ["a authUrl that is not a URL", { authUrl: "open.hosecloud.com" }, "authUrl"],
+  ["a authUrl with a password", { authUrl: "https://user:pass@open.hosecloud.com" }, "authUrl"],
+  ["a authUrl with a query string", { authUrl: "https://open.hosecloud.com?x=1" }, "authUrl"],
   ["a zero leaseTtl", { store: "memory", leaseTtl: "0 seconds" }, "leaseTtl"],
   ["a plain-string encryptionKey", { store: "memory", encryptionKey: "key" }, "encryptionKey"]
 ]
@@ -92,8 +92,8 @@ describe("HosecloudAuth options", () => {
 
 describe("HosecloudClient options", () => {
   const cases: ReadonlyArray<readonly [string, Record<string, unknown>, string]> = [
-    ["a plain-http remote baseUrl", { baseUrl: "http://app.ekuaibao.com" }, "baseUrl"],
-    ["a baseUrl that is a number", { baseUrl: 443 }, "baseUrl"],
+    ["a plain-http remote apiUrl", { apiUrl: "http://app.ekuaibao.com" }, "apiUrl"],
+    ["a apiUrl that is a number", { apiUrl: 443 }, "apiUrl"],
     ["a token placement that is neither query nor header", { token: { in: "cookie", name: "t" } }, "token.in"],
     ["a header name with a space", { token: { in: "header", name: "access token" } }, "token.name"],
     ["an empty query parameter name", { token: { in: "query", name: "" } }, "token.name"],
@@ -129,7 +129,7 @@ describe("TenantRegistry options and credentials", () => {
         const cases: ReadonlyArray<readonly [Record<string, unknown>, string]> = [
           [{ appKey: "" }, "appKey"],
           [{ appSecurity: "plain" }, "appSecurity"],
-          [{ baseUrl: "ftp://open.hosecloud.com" }, "baseUrl"]
+          [{ authUrl: "ftp://open.hosecloud.com" }, "authUrl"]
         ]
         for (const [patch, option] of cases) {
           const error = yield* Effect.flip(registry.token({ ...good, ...patch } as never))

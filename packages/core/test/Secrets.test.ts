@@ -104,16 +104,16 @@ describe("9. secrets", () => {
       assert.include(JSON.stringify(token), "<redacted>")
     }).pipe(Effect.scoped))
 
-  it.effect("a plain-http remote baseUrl is refused with InvalidOptions naming it", () =>
+  it.effect("a plain-http remote authUrl is refused with InvalidOptions naming it", () =>
     Effect.gen(function*() {
       const sim = yield* HosecloudSimulator.make()
       const error = yield* HosecloudAuth.make({
         appKey: demoKey,
         appSecurity: Redacted.make(demoSecret),
-        baseUrl: "http://open.hosecloud.com"
+        authUrl: "http://open.hosecloud.com"
       }).pipe(Effect.provideService(HttpClient.HttpClient, HosecloudSimulator.clientFor(sim.app)), Effect.scoped, Effect.flip)
       assert.strictEqual(error._tag, "InvalidOptions")
-      assert.strictEqual(error.option, "baseUrl")
+      assert.strictEqual(error.option, "authUrl")
       assert.include(error.message, "https:")
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 0)
     }))

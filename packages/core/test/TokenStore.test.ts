@@ -62,7 +62,7 @@ describe("TokenStore: one token for a fleet", () => {
   it.scoped("a lease holder that never finishes: another replica takes over when the lease expires", () =>
     Effect.gen(function*() {
       const { auths, sim, store } = yield* fleet(2, { leaseTtl: "3 seconds", waitRetry: undefined })
-      const key = yield* TokenStore.keyFor({ appKey: demoKey, baseUrl: "https://open.hosecloud.com" })
+      const key = yield* TokenStore.keyFor({ appKey: demoKey, authUrl: "https://open.hosecloud.com" })
       // a replica that died holding the lease
       assert.isTrue(yield* store.acquireLease(TokenStore.leaseKeyOf(key), "dead-replica", Duration.seconds(3)))
       const waiting = yield* Effect.fork(auths[0].token)
@@ -95,7 +95,7 @@ describe("TokenStore: one token for a fleet", () => {
     Effect.gen(function*() {
       const plain = yield* fleet(1)
       const token = yield* plain.auths[0].token
-      const key = yield* TokenStore.keyFor({ appKey: demoKey, baseUrl: "https://open.hosecloud.com" })
+      const key = yield* TokenStore.keyFor({ appKey: demoKey, authUrl: "https://open.hosecloud.com" })
       assert.match(key, /^hosecloud:token:[0-9a-f]{32}$/)
       assert.notInclude(key, demoKey)
       const stored = Option.getOrThrow(yield* plain.store.get(key))

@@ -15,12 +15,12 @@ import * as Edition from "../Edition.js"
 export interface Options extends HosecloudAuth.Options {
   /** The business host. Default: the standalone edition's. */
   readonly apiUrl?: string | undefined
-  readonly client?: Omit<HosecloudClient.Options, "baseUrl"> | undefined
+  readonly client?: Omit<HosecloudClient.Options, "apiUrl"> | undefined
 }
 
 /** @internal */
 export interface ConfigOptions extends HosecloudAuth.CacheOptions {
-  readonly client?: Omit<HosecloudClient.Options, "baseUrl"> | undefined
+  readonly client?: Omit<HosecloudClient.Options, "apiUrl"> | undefined
 }
 
 /** @internal */
@@ -28,7 +28,7 @@ export const layer = (
   http: Layer.Layer<HttpClient.HttpClient>,
   options: Options
 ): Layer.Layer<HosecloudAuth.HosecloudAuth | HosecloudClient.HosecloudClient, AuthError.InvalidOptions> =>
-  HosecloudClient.layer({ ...options.client, baseUrl: options.apiUrl ?? Edition.hosts.standalone }).pipe(
+  HosecloudClient.layer({ ...options.client, apiUrl: options.apiUrl ?? Edition.hosts.standalone }).pipe(
     Layer.provideMerge(HosecloudAuth.layer(options)),
     Layer.provide(http)
   )

@@ -40,7 +40,7 @@ export interface Settings {
   readonly tokenName: string
   readonly tenantHeader: string
   readonly currentTenant: FiberRef.FiberRef<Option.Option<string>>
-  readonly baseUrl: Effect.Effect<string>
+  readonly apiUrl: Effect.Effect<string>
   /** Origins the token may go to besides the business host's. */
   readonly allowedOrigins: ReadonlySet<string>
 }
@@ -70,7 +70,7 @@ export const prepare = (settings: Settings) => {
   }
   return (request: HttpClientRequest.HttpClientRequest) =>
     Effect.flatMap(
-      Effect.zip(FiberRef.get(settings.currentTenant), settings.baseUrl),
+      Effect.zip(FiberRef.get(settings.currentTenant), settings.apiUrl),
       ([tenant, base]): Effect.Effect<HttpClientRequest.HttpClientRequest, ApiError.ForeignOrigin> => {
         let prepared = /^[a-z][a-z0-9+.-]*:/i.test(request.url) ? request : HttpClientRequest.prependUrl(request, base)
         const url = Destination.parse(prepared.url)

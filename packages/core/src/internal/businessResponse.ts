@@ -84,7 +84,11 @@ export const rebase = (
   const details = {
     request,
     cause: Http.safeHttpCause(error, secrets),
-    ...(error.description === undefined ? {} : { description: Secrets.scrub(error.description, secrets) })
+    ...(error._tag === "RequestError" && error.reason === "Transport"
+      ? { description: Http.describeTransport(error) }
+      : error.description === undefined
+      ? {}
+      : { description: Secrets.scrub(error.description, secrets) })
   }
   return error._tag === "RequestError"
     ? new HttpClientError.RequestError({ ...details, reason: error.reason })

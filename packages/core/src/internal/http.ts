@@ -102,3 +102,46 @@ export const safeDefect = (defect: unknown, secrets: ReadonlyArray<Redacted.Reda
     return new Error("a defect that could not be described")
   }
 }
+
+const transportReasons: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^(ENOTFOUND|EAI_AGAIN|EAI_NONAME)$/, "the host name could not be resolved (DNS)"],
+  [/^ECONNREFUSED$/, "the connection was refused: nothing listens there"],
+  [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED)$/, "the connection was closed by the other side"],
+  [/^(ETIMEDOUT|ESOCKETTIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT)$/, "the connection timed out"],
+  [/^(EHOSTUNREACH|ENETUNREACH|ENETDOWN)$/, "the host cannot be reached from this network"],
+  [/CERT|SSL|TLS|UNABLE_TO_VERIFY|SELF_SIGNED/, "TLS failed: the server's certificate was not accepted, or the handshake broke"]
+]
+
+/** The first error `code` down a chain of causes (a socket's, a TLS library's). */
+const codeOf = (error: unknown): string | undefined => {
+  let current: unknown = error
+  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string" && code !== "") return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/**
+ * Why a request did not get through, in words a person can act on, with the host it went to (its origin
+ * only: never a path, a query or credentials): DNS, refused, closed, timed out, unreachable, or TLS.
+ *
+ * @internal
+ */
+export const describeTransport = (error: HttpClientError.HttpClientError): string => {
+  const origin = safeOrigin(error.request.url)
+  const code = codeOf(error.cause)
+  const reason = code === undefined
+    ? "no answer came (the connection failed before an answer)"
+    : `${transportReasons.find(([pattern]) => pattern.test(code))?.[1] ?? "the connection failed"} (${code})`
+  return `the request to ${origin} did not get through: ${reason}`
+}
+
+const safeOrigin = (url: string): string => {
+  try {
+    return new URL(url).origin
+  } catch {
+    return "the server"
+  }
+}
