@@ -11,6 +11,7 @@ const config: ViteUserConfig = {
       { find: /^@effect-hosecloud\/core\/testing$/, replacement: path.join(root, "packages/core/src/testing.ts") },
       { find: /^@effect-hosecloud\/core$/, replacement: path.join(root, "packages/core/src/index.ts") },
       { find: /^@effect-hosecloud\/adapters$/, replacement: path.join(root, "packages/adapters/src/index.ts") },
+      { find: /^@effect-hosecloud\/adapters\/(\w+)$/, replacement: path.join(root, "packages/adapters/src/$1.ts") },
       { find: /^@effect-hosecloud\/cli$/, replacement: path.join(root, "packages/cli/src/index.ts") }
     ]
   },

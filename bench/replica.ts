@@ -1,6 +1,6 @@
 // One replica process of the fleet benchmark: 1,000 callers at cold start, then 1,000 more once the
 // first refresh has happened; prints the latency of every call, in milliseconds.
-import { RedisTokenStore } from "@effect-hosecloud/adapters"
+import * as RedisTokenStore from "@effect-hosecloud/adapters/RedisTokenStore"
 import { HosecloudAuth } from "@effect-hosecloud/core"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer, Logger, LogLevel, Redacted, Stream } from "effect"

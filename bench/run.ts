@@ -1,6 +1,6 @@
 // pnpm bench: every figure is measured against a baseline in the same run and reported as a ratio,
 // with the absolute numbers, in BENCHMARKS.md and bench/ratios.svg. It reports; it never fails.
-import { NodeSimulator } from "@effect-hosecloud/adapters"
+import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
 import { HosecloudAuth, HosecloudClient, TenantRegistry } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Packs the libraries and imports them from a fresh project with plain Node ESM (no TypeScript
-# loader), exactly as a user who installs the tarballs with their peer dependencies would.
+# Packs the libraries and installs them in a fresh npm project exactly as a new user would: with the
+# README's own install commands (the packed tarballs standing in for the registry's versions). Then checks
+# what a user relies on: every tarball holds its LICENSE, README, CHANGELOG and declaration maps; the README's
+# examples type-check under `strict` without `skipLibCheck`; the packages import under plain Node ESM, and
+# their internal modules do not; and the installed `hosecloud demo` runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -11,21 +14,58 @@ for pkg in core adapters cli; do
   (cd "$root/packages/$pkg" && pnpm pack --pack-destination "$work" >/dev/null)
 done
 
-cd "$work"
+for tarball in "$work"/*.tgz; do
+  listing=$(tar tzf "$tarball")
+  for wanted in package/LICENSE package/README.md package/CHANGELOG.md; do
+    grep -qx "$wanted" <<<"$listing" || { echo "$(basename "$tarball") has no ${wanted#package/}" >&2; exit 1; }
+  done
+  grep -q '\.d\.ts\.map$' <<<"$listing" || { echo "$(basename "$tarball") has no declaration maps" >&2; exit 1; }
+done
+echo "tarballs hold LICENSE, README, CHANGELOG and declaration maps"
+
+project="$work/project"
+mkdir "$project"
+cd "$project"
 npm init -y >/dev/null
-peers=$(node -e '
-  const core = require(process.argv[1])
-  const adapters = require(process.argv[2])
-  const all = { ...core.peerDependencies, ...adapters.peerDependencies }
-  delete all["@effect-hosecloud/core"]
-  console.log(Object.entries(all).map(([n, v]) => `${n}@${v}`).join(" "))
-' "$root/packages/core/package.json" "$root/packages/adapters/package.json")
-npm install --no-audit --no-fund --loglevel=error ./effect-hosecloud-core-*.tgz ./effect-hosecloud-adapters-*.tgz ./effect-hosecloud-cli-*.tgz $peers >/dev/null
+npm pkg set type=module >/dev/null
+
+# the README's npm install commands, with the tarballs in place of the registry's @effect-hosecloud versions
+node "$root/scripts/readme-install.mjs" "$root/README.md" "$work" > install.sh
+cat install.sh
+bash install.sh
+
+# the README's examples, type-checked as a user's project would: strict, and no skipLibCheck
+mkdir examples
+node -e '
+  const fs = require("node:fs")
+  const text = fs.readFileSync(process.argv[1], "utf8")
+  const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1])
+  blocks.forEach((code, i) => fs.writeFileSync(`examples/readme_${i + 1}.ts`, `${code}\nexport {}\n`))
+' "$root/README.md"
+cat > tsconfig.json <<'JSON'
+{
+  "compilerOptions": {
+    "strict": true,
+    "module": "NodeNext",
+    "moduleResolution": "NodeNext",
+    "target": "ES2022",
+    "lib": ["ES2022", "DOM"],
+    "types": ["node"],
+    "noEmit": true
+  },
+  "include": ["examples/*.ts"]
+}
+JSON
+npx --no-install tsc -p tsconfig.json
+echo "README examples type-check in a fresh project: strict, without skipLibCheck"
 
 cat > check.mjs <<'JS'
 import { AccessToken, AuthError, HosecloudAuth, TokenProtocol } from "@effect-hosecloud/core"
+import * as Validation from "@effect-hosecloud/core/Validation"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as Adapters from "@effect-hosecloud/adapters"
+import * as NodeHosecloud from "@effect-hosecloud/adapters/NodeHosecloud"
+import * as RedisTokenStore from "@effect-hosecloud/adapters/RedisTokenStore"
 import { Effect, Layer, Redacted } from "effect"
 
 const AuthLive = HosecloudAuth.layer({
@@ -38,11 +78,17 @@ const token = await Effect.runPromise(
 )
 if (!(token instanceof AccessToken.AccessToken) || token.corpId !== "DEMOcorp00001") throw new Error("no token")
 if (typeof AuthError.isAuthError !== "function" || typeof TokenProtocol.v3 !== "function") throw new Error("exports")
-if (typeof Adapters !== "object") throw new Error("adapters")
-console.log(`packed libraries import under plain Node: token for ${token.corpId}, modules: ${Object.keys(Adapters).join(", ") || "(none)"}`)
+if (typeof Validation.url !== "function" || typeof NodeHosecloud.layer !== "function") throw new Error("entry points")
+if (typeof RedisTokenStore.layer !== "function") throw new Error("entry points")
+for (const internal of ["@effect-hosecloud/core/internal/tokenEngine", "@effect-hosecloud/adapters/internal/runtime"]) {
+  const refused = await import(internal).then(() => false, (error) => error.code === "ERR_PACKAGE_PATH_NOT_EXPORTED")
+  if (!refused) throw new Error(`${internal} can be imported`)
+}
+console.log(`packed libraries import under plain Node: token for ${token.corpId}; adapters' main entry: ${Object.keys(Adapters).join(", ")}; internal modules are not exported`)
 JS
 node check.mjs
 
 # the installed executable runs the demo end to end
+npm install --no-audit --no-fund --loglevel=error "$work"/effect-hosecloud-cli-*.tgz >/dev/null
 npx --no-install hosecloud demo > demo.log
 tail -n 1 demo.log

@@ -35,14 +35,15 @@ export const layer: Runtime.Constructors["layer"] = runtime.layer
  * ```ts
  * import { FetchHosecloud } from "@effect-hosecloud/adapters"
  * import { HosecloudClient } from "@effect-hosecloud/core"
- * 
  * import { Effect } from "effect"
  *
- * Effect.flatMap(HosecloudClient.HosecloudClient, (client) => client.get("/api/openapi/v1/corporations")).pipe(
- *   Effect.flatMap(HosecloudClient.filterOk),
- *   Effect.provide(FetchHosecloud.layerConfig()),
- *   Effect.runPromise
- * )
+ * // a worker's fetch handler, say, runs it with Effect.runPromise
+ * export const corporations = Effect.flatMap(HosecloudClient.HosecloudClient, (client) =>
+ *   client.get("/api/openapi/v1/corporations")).pipe(
+ *     Effect.flatMap(HosecloudClient.filterOk),
+ *     Effect.flatMap((response) => response.json),
+ *     Effect.provide(FetchHosecloud.layerConfig())
+ *   )
  * ```
  *
  * @since 0.1.0

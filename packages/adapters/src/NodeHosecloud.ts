@@ -32,16 +32,19 @@ export const layer: Runtime.Constructors["layer"] = runtime.layer
  *
  * @example
  * ```ts
- * import { NodeHosecloud } from "@effect-hosecloud/adapters"
+ * import * as NodeHosecloud from "@effect-hosecloud/adapters/NodeHosecloud"
  * import { HosecloudClient } from "@effect-hosecloud/core"
  * import { NodeRuntime } from "@effect/platform-node"
  * import { Effect } from "effect"
  *
- * Effect.flatMap(HosecloudClient.HosecloudClient, (client) => client.get("/api/openapi/v1/corporations")).pipe(
- *   Effect.flatMap(HosecloudClient.filterOk),
- *   Effect.provide(NodeHosecloud.layerConfig()),
- *   NodeRuntime.runMain
- * )
+ * const main = Effect.flatMap(HosecloudClient.HosecloudClient, (client) =>
+ *   client.get("/api/openapi/v1/corporations")).pipe(
+ *     Effect.flatMap(HosecloudClient.filterOk),
+ *     Effect.provide(NodeHosecloud.layerConfig())
+ *   )
+ *
+ * // in the program's entry point:
+ * if (process.argv.includes("--run")) NodeRuntime.runMain(main)
  * ```
  *
  * @since 0.1.0

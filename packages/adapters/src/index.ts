@@ -1,4 +1,10 @@
 /**
+ * The adapters that run wherever Effect does. The Node-only ones are imported from their own entry points,
+ * so that this one bundles for any runtime and installs nothing it does not need:
+ * `@effect-hosecloud/adapters/NodeHosecloud` (needs `@effect/platform-node`),
+ * `@effect-hosecloud/adapters/RedisTokenStore` (needs `ioredis`) and
+ * `@effect-hosecloud/adapters/NodeSimulator` (needs `@effect/platform-node`).
+ *
  * @since 0.1.0
  */
 
@@ -29,24 +35,3 @@ export * as HostDiscovery from "./HostDiscovery.js"
  * @since 0.1.0
  */
 export * as LegacyAuth from "./LegacyAuth.js"
-
-/**
- * Hosecloud on Node.
- *
- * @since 0.1.0
- */
-export * as NodeHosecloud from "./NodeHosecloud.js"
-
-/**
- * The shared token store on Redis.
- *
- * @since 0.1.0
- */
-export * as RedisTokenStore from "./RedisTokenStore.js"
-
-/**
- * The simulator served over HTTP on loopback.
- *
- * @since 0.1.0
- */
-export * as NodeSimulator from "./NodeSimulator.js"

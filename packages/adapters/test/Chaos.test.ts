@@ -1,6 +1,7 @@
 // Real time over loopback, about a minute: the simulator behind a proxy that adds 0-2 s of latency and
 // drops connections, answering 10% of requests with HTTP 502; 200 business callers for 60 seconds.
-import { NodeHosecloud, NodeSimulator } from "@effect-hosecloud/adapters"
+import * as NodeHosecloud from "@effect-hosecloud/adapters/NodeHosecloud"
+import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
 import { HosecloudClient } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import { assert, it } from "@effect/vitest"

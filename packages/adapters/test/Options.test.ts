@@ -1,6 +1,8 @@
 // The adapters check their options when they are built, as the core does: a bad one is an InvalidOptions
 // that names it, in the layer's error channel. Options are passed as an untyped caller would.
-import { FetchHosecloud, HostDiscovery, LegacyAuth, NodeSimulator, RedisTokenStore } from "@effect-hosecloud/adapters"
+import { FetchHosecloud, HostDiscovery, LegacyAuth } from "@effect-hosecloud/adapters"
+import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
+import * as RedisTokenStore from "@effect-hosecloud/adapters/RedisTokenStore"
 import { AuthError, HosecloudAuth } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import type * as HttpClient from "@effect/platform/HttpClient"

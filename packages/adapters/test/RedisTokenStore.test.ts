@@ -1,5 +1,6 @@
 // Against a real redis-server that the tests start on a free loopback port (Debian package redis-server).
-import { NodeSimulator, RedisTokenStore } from "@effect-hosecloud/adapters"
+import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
+import * as RedisTokenStore from "@effect-hosecloud/adapters/RedisTokenStore"
 import { HosecloudAuth, TokenStore } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"

@@ -1,4 +1,6 @@
-import { FetchHosecloud, NodeHosecloud, NodeSimulator } from "@effect-hosecloud/adapters"
+import { FetchHosecloud } from "@effect-hosecloud/adapters"
+import * as NodeHosecloud from "@effect-hosecloud/adapters/NodeHosecloud"
+import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
 import { HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import { assert, describe, it } from "@effect/vitest"

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { NodeSimulator } from "@effect-hosecloud/adapters"
+import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
 import { type AccessToken, type AuthError, HosecloudAuth, TokenProtocol, Validation } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as Args from "@effect/cli/Args"

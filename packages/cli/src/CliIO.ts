@@ -12,6 +12,8 @@ import * as Option from "effect/Option"
 import { createInterface, type Interface } from "node:readline"
 
 /**
+ * What the commands read and write.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -25,6 +27,8 @@ export interface Service {
 }
 
 /**
+ * The tag of the command line's terminal.
+ *
  * @since 0.1.0
  * @category tags
  */

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { NodeSimulator } from "@effect-hosecloud/adapters"
+import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
 import { type AccessToken, HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import type * as HttpClient from "@effect/platform/HttpClient"

@@ -1,4 +1,6 @@
 /**
+ * The `hosecloud` command line, as modules: the commands, their terminal, and the demo.
+ *
  * @since 0.1.0
  */
 

@@ -21,6 +21,8 @@ import * as AuthError from "./AuthError.js"
 export const Scope = Schema.Literal("tenant", "platform")
 
 /**
+ * `"tenant"` or `"platform"`.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -43,6 +45,8 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-hosecloud/co
 }) {
   /**
    * Milliseconds left at `nowMillis` (negative once expired).
+   *
+   * @since 0.1.0
    */
   millisLeft(nowMillis: number): number {
     return DateTime.toEpochMillis(this.expiresAt) - nowMillis
@@ -178,6 +182,8 @@ export const V3Envelope = Schema.Struct({
 })
 
 /**
+ * The decoded v3 envelope.
+ *
  * @since 0.1.0
  * @category wire
  */
@@ -198,6 +204,8 @@ export const V3TokenData = Schema.Struct({
 })
 
 /**
+ * The decoded `data` of a successful v3 answer.
+ *
  * @since 0.1.0
  * @category wire
  */

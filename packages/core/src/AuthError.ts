@@ -42,6 +42,8 @@ export class InvalidKey extends Schema.TaggedError<InvalidKey>("@effect-hoseclou
 export const SystemErrorReason = Schema.Literal("Upstream", "Transport", "Timeout", "Decode", "Expired", "Defect")
 
 /**
+ * What went wrong, in broad terms (see the schema of the same name).
+ *
  * @since 0.1.0
  * @category errors
  */

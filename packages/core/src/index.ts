@@ -1,4 +1,6 @@
 /**
+ * Access tokens for the Hosecloud (合思) Open API, the Effect way: every module of the core as a namespace.
+ *
  * @since 0.1.0
  */
 
