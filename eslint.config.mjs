@@ -26,7 +26,14 @@ export default tseslint.config(
   {
     files: ["**/*.mjs", "scripts/**"],
     languageOptions: {
-      globals: { console: "readonly", process: "readonly", URL: "readonly", Buffer: "readonly" }
+      globals: {
+        console: "readonly",
+        process: "readonly",
+        URL: "readonly",
+        Buffer: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly"
+      }
     }
   },
   {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Packs the libraries and installs them in a fresh npm project exactly as a new user would: with the
 # README's own install commands (the packed tarballs standing in for the registry's versions). Then checks
-# what a user relies on: every tarball holds its LICENSE, README, CHANGELOG and declaration maps; the README's
-# examples type-check under `strict` without `skipLibCheck`; the packages import under plain Node ESM, and
-# their internal modules do not; and the installed `hosecloud demo` runs.
+# what a user relies on: every tarball holds its LICENSE, README, CHANGELOG and declaration maps; every
+# program of examples/ (which the README shows) compiles under `strict` without `skipLibCheck` and runs
+# against the installed `hosecloud simulator`; the packages import under plain Node ESM, and their internal
+# modules do not; and the installed `hosecloud demo` runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -34,14 +35,12 @@ node "$root/scripts/readme-install.mjs" "$root/README.md" "$work" > install.sh
 cat install.sh
 bash install.sh
 
-# the README's examples, type-checked as a user's project would: strict, and no skipLibCheck
+# the examples (the README shows these very files), compiled as a user's project would: strict, and no
+# skipLibCheck; then each program runs against the installed `hosecloud simulator`, and the test under vitest
 mkdir examples
-node -e '
-  const fs = require("node:fs")
-  const text = fs.readFileSync(process.argv[1], "utf8")
-  const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1])
-  blocks.forEach((code, i) => fs.writeFileSync(`examples/readme_${i + 1}.ts`, `${code}\nexport {}\n`))
-' "$root/README.md"
+for example in "$root"/examples/*.ts; do
+  case "$(basename "$example")" in vitest.config.ts) ;; *) cp "$example" examples/ ;; esac
+done
 cat > tsconfig.json <<'JSON'
 {
   "compilerOptions": {
@@ -51,13 +50,17 @@ cat > tsconfig.json <<'JSON'
     "target": "ES2022",
     "lib": ["ES2022", "DOM"],
     "types": ["node"],
-    "noEmit": true
+    "rootDir": ".",
+    "outDir": "out"
   },
   "include": ["examples/*.ts"]
 }
 JSON
 npx --no-install tsc -p tsconfig.json
-echo "README examples type-check in a fresh project: strict, without skipLibCheck"
+echo "examples compile in a fresh project: strict, without skipLibCheck"
+npm install --no-audit --no-fund --loglevel=error "$work"/effect-hosecloud-cli-*.tgz >/dev/null
+node "$root/scripts/run-examples.mjs" out/examples
+npx --no-install vitest run examples/testing.test.ts --reporter=dot
 
 cat > check.mjs <<'JS'
 import { AccessToken, AuthError, HosecloudAuth, TokenProtocol } from "@effect-hosecloud/core"
@@ -89,6 +92,5 @@ JS
 node check.mjs
 
 # the installed executable runs the demo end to end
-npm install --no-audit --no-fund --loglevel=error "$work"/effect-hosecloud-cli-*.tgz >/dev/null
 npx --no-install hosecloud demo > demo.log
 tail -n 1 demo.log

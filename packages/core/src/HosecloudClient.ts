@@ -9,6 +9,8 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -165,6 +167,35 @@ export const layer = (
   options?: Options
 ): Layer.Layer<HosecloudClient, AuthError.InvalidOptions, HosecloudAuth.HosecloudAuth | HttpClient.HttpClient> =>
   Layer.effect(HosecloudClient, make(options))
+
+/**
+ * The business host from configuration: `HOSECLOUD_API_URL`, default `https://app.ekuaibao.com` (the
+ * standalone edition). `https:` only, except loopback hosts. (The adapters' `Edition.apiUrlConfig` also
+ * reads `HOSECLOUD_EDITION`.)
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const apiUrlConfig: Config.Config<string> = Config.string("HOSECLOUD_API_URL").pipe(
+  Config.withDefault(defaultApiUrl),
+  Config.mapOrFail((url) =>
+    Either.mapLeft(Validation.checkUrl(url), (message) => ConfigError.InvalidData(["HOSECLOUD_API_URL"], message))
+  )
+)
+
+/**
+ * `HosecloudClient` on the business host from configuration (`HOSECLOUD_API_URL`, see `apiUrlConfig`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  options?: Omit<Options, "apiUrl">
+): Layer.Layer<
+  HosecloudClient,
+  ConfigError.ConfigError | AuthError.InvalidOptions,
+  HosecloudAuth.HosecloudAuth | HttpClient.HttpClient
+> => Layer.unwrapEffect(Effect.map(apiUrlConfig, (apiUrl) => layer({ ...options, apiUrl })))
 
 const checkOptions = (options: Options) =>
   Either.gen(function*() {
