@@ -62,6 +62,11 @@ npm install --no-audit --no-fund --loglevel=error "$work"/effect-hosecloud-cli-*
 node "$root/scripts/run-examples.mjs" out/examples
 npx --no-install vitest run examples/testing.test.ts --reporter=dot
 
+# the adapters' main entry bundles for a runtime without Node (an edge worker): nothing in it imports node:*
+"$root/node_modules/.bin/esbuild" examples/fetch.ts --bundle --platform=neutral --format=esm \
+  --main-fields=module,main --conditions=import --outfile=out/worker.js --log-level=warning
+echo "examples/fetch.ts bundles for a runtime without Node"
+
 cat > check.mjs <<'JS'
 import { AccessToken, AuthError, HosecloudAuth, TokenProtocol } from "@effect-hosecloud/core"
 import * as Validation from "@effect-hosecloud/core/Validation"
