@@ -156,7 +156,7 @@ export const v1 = (
         maxBodyBytes
       )
     )
-    return { name: "v1", issue, refresh: Option.none(), secrets: [appSecurity] }
+    return { name: "v1", issue, refresh: Option.none(), secrets: [appSecurity], serverAddress: new URL(url).hostname }
   })
 
 /**
@@ -218,14 +218,15 @@ export const withV2Refresh = (
         Effect.locally(HttpClient.currentTracerDisabledWhen, constTrue),
         Effect.withSpan("HosecloudAuth.v2.refreshToken", {
           kind: "client",
-          attributes: { "http.request.method": "POST", "url.path": path, "server.address": new URL(apiUrl).origin }
+          attributes: { "http.request.method": "POST", "url.path": path, "server.address": new URL(apiUrl).hostname }
         })
       )
     return {
       name: `${protocol.name}+v2refresh`,
       issue: protocol.issue,
       refresh: Option.some(refresh),
-      secrets: protocol.secrets
+      secrets: protocol.secrets,
+      serverAddress: protocol.serverAddress
     }
   })
 

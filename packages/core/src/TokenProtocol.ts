@@ -46,6 +46,8 @@ export interface TokenProtocol {
    * in any text it did not write itself before that text reaches an error, a log line or a span.
    */
   readonly secrets?: ReadonlyArray<Redacted.Redacted<string>> | undefined
+  /** The host name the protocol sends its requests to, for the request span's `server.address`. */
+  readonly serverAddress?: string | undefined
 }
 
 /**
@@ -113,7 +115,13 @@ export const v3 = (options: V3Options): Effect.Effect<TokenProtocol, never, Http
     ).pipe(
       Effect.flatMap(({ body, response, status }) => decodeV3(status, body, serverTime(response)))
     )
-    return { name: "v3", issue, refresh: Option.none(), secrets: [options.appSecurity] }
+    return {
+      name: "v3",
+      issue,
+      refresh: Option.none(),
+      secrets: [options.appSecurity],
+      serverAddress: new URL(url).hostname
+    }
   })
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The client span of a business request, recorded on the request as the caller wrote it (the token's
- * place marked `<redacted>`), with the attribute names `@effect/platform`'s client uses. The request that
+ * place marked `<redacted>`), with OpenTelemetry's HTTP attribute names (`http.request.method`, `url.full`,
+ * `server.address` and `server.port`, `http.response.status_code`, `error.type`). The request that
  * goes on the wire, with the token, is sent with the platform's own span switched off: one span per
  * request, and the token in none.
  *
@@ -34,7 +35,8 @@ export const traced = <E, R>(
     const name = Context.get(fiber.currentContext, HttpClient.SpanNameGenerator)(request)
     return Effect.useSpan(name, { kind: "client", captureStackTrace: false }, (span) => {
       span.attribute("http.request.method", request.method)
-      span.attribute("server.address", url.right.origin)
+      // OpenTelemetry's semantic conventions: the host name here, the port apart
+      span.attribute("server.address", url.right.hostname)
       if (url.right.port !== "") span.attribute("server.port", +url.right.port)
       span.attribute("url.full", url.right.toString())
       span.attribute("url.path", url.right.pathname)
@@ -49,7 +51,18 @@ export const traced = <E, R>(
         : request
       return send(propagated).pipe(
         Effect.withParentSpan(span),
-        Effect.tap((response) => span.attribute("http.response.status_code", response.status))
+        Effect.tapBoth({
+          onSuccess: (response) =>
+            Effect.sync(() => {
+              span.attribute("http.response.status_code", response.status)
+              if (response.status >= 400) span.attribute("error.type", String(response.status))
+            }),
+          onFailure: (error) =>
+            Effect.sync(() => {
+              const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "Error"
+              span.attribute("error.type", tag)
+            })
+        })
       )
     })
   })

@@ -70,6 +70,7 @@ const observeFailure = (engine: Engine, error: AuthError.AuthError) =>
   Effect.all([
     Effect.annotateCurrentSpan({
       "hosecloud.outcome": error._tag,
+      "error.type": error._tag === "SystemError" ? `SystemError.${error.reason}` : error._tag,
       ...(error._tag === "SystemError" && Option.isSome(error.traceId)
         ? { "hosecloud.trace_id": error.traceId.value }
         : {})
@@ -117,7 +118,11 @@ export const attempt = (
     ),
     Effect.withSpan("HosecloudAuth.request", {
       kind: "client",
-      attributes: { "hosecloud.protocol": engine.protocol.name, "hosecloud.refresh": held !== undefined }
+      attributes: {
+        "hosecloud.protocol": engine.protocol.name,
+        "hosecloud.refresh": held !== undefined,
+        ...(engine.protocol.serverAddress === undefined ? {} : { "server.address": engine.protocol.serverAddress })
+      }
     })
   )
 }
