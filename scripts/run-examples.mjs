@@ -4,6 +4,8 @@
 //
 // usage (in the project): node run-examples.mjs <directory of the compiled examples>
 import { spawn } from "node:child_process"
+import { readdirSync } from "node:fs"
+import { createServer as createHttpServer } from "node:http"
 import { createServer } from "node:net"
 import { join } from "node:path"
 
@@ -20,8 +22,37 @@ const expected = {
   "discovery.js": /discovered host: http:\/\/127\.0\.0\.1:\d+; corporations answered HTTP 200/,
   "legacy.js": /legacy token for DEMOcorp00001; refreshed, now valid until \d{4}-/,
   "redis-fleet.js": /shared token for DEMOcorp00001; corporations answered HTTP 200/,
-  "tenants.js": /tenant demo-app-key: token for DEMOcorp00001[\s\S]*tenants held: 2/
+  "tenants.js": /tenant demo-app-key: token for DEMOcorp00001[\s\S]*tenants held: 2/,
+  "observability.js": /corporations answered HTTP 200; the spans and metrics go to the collector/
 }
+
+/** Examples that run elsewhere, and where. */
+const elsewhere = {
+  "worker.js": "a Cloudflare Worker: runtimes/runtimes.test.ts runs it on workerd",
+  "testing.test.js": "a test: run by vitest"
+}
+
+const unknown = readdirSync(compiled).filter((f) => f.endsWith(".js") && !(f in expected) && !(f in elsewhere))
+if (unknown.length > 0) {
+  console.error(`examples that nothing runs: ${unknown.join(", ")}; add them to scripts/run-examples.mjs`)
+  process.exit(1)
+}
+
+/** A collector that keeps what OTLP/HTTP sends it, by path. */
+const collector = () =>
+  new Promise((resolve) => {
+    const received = []
+    const server = createHttpServer((request, response) => {
+      let body = ""
+      request.on("data", (chunk) => (body += chunk))
+      request.on("end", () => {
+        received.push({ path: request.url, body })
+        response.setHeader("content-type", "application/json")
+        response.end("{}")
+      })
+    })
+    server.listen(0, "127.0.0.1", () => resolve({ server, received, url: `http://127.0.0.1:${server.address().port}` }))
+  })
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -76,7 +107,9 @@ const redis = await serve(
   ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
   /Ready to accept connections/
 )
+const otlp = await collector()
 const env = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
   HOSECLOUD_AUTH_URL: url,
   HOSECLOUD_API_URL: url,
   HOSECLOUD_APP_KEY: "demo-app-key",
@@ -95,7 +128,23 @@ try {
       console.error(`example ${file} failed (exit ${code}, expected ${pattern}):\n${output}`)
     }
   }
+  // what the observability example sent the collector: the documented spans and metrics, and no secret
+  const traces = otlp.received.filter((r) => r.path === "/v1/traces").map((r) => r.body).join("\n")
+  const metrics = otlp.received.filter((r) => r.path === "/v1/metrics").map((r) => r.body).join("\n")
+  const everything = otlp.received.map((r) => r.body).join("\n")
+  const missing = ["HosecloudAuth.request", "http.client GET", "http.client POST"].filter((name) => !traces.includes(`"${name}"`))
+  if (!metrics.includes("hosecloud_token_requests_total")) missing.push("hosecloud_token_requests_total")
+  if (missing.length > 0) {
+    failed++
+    console.error(`the collector did not receive ${missing.join(", ")}`)
+  } else if (everything.includes("demo-app-security") || /accessToken=(?!%3Credacted%3E)/.test(everything)) {
+    failed++
+    console.error("the collector received a secret")
+  } else {
+    console.log("the collector received the token and business spans and the metrics, and no secret")
+  }
 } finally {
+  otlp.server.close()
   simulator.child.kill("SIGINT")
   redis.child.kill("SIGKILL")
   // the servers' output pipes would keep this process alive

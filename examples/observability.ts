@@ -1,0 +1,23 @@
+// Spans and metrics to an OpenTelemetry collector over OTLP/HTTP (JSON), at OTEL_EXPORTER_OTLP_ENDPOINT
+// (default http://localhost:4318). A token request is the span HosecloudAuth.request, a business call the span
+// http.client GET; the counters are hosecloud_token_requests_total and its siblings.
+import * as NodeHosecloud from "@effect-hosecloud/adapters/NodeHosecloud"
+import { HosecloudClient } from "@effect-hosecloud/core"
+import * as Otlp from "@effect/opentelemetry/Otlp"
+import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { Config, Console, Effect, Layer } from "effect"
+
+const Observability = Layer.unwrapEffect(
+  Effect.map(
+    Config.string("OTEL_EXPORTER_OTLP_ENDPOINT").pipe(Config.withDefault("http://localhost:4318")),
+    (baseUrl) => Otlp.layerJson({ baseUrl, resource: { serviceName: "hosecloud-example" } })
+  )
+).pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+const main = Effect.gen(function*() {
+  const client = yield* HosecloudClient.HosecloudClient
+  const response = yield* client.get("/api/openapi/v1/corporations")
+  yield* Console.log(`corporations answered HTTP ${response.status}; the spans and metrics go to the collector`)
+}).pipe(Effect.withSpan("example"))
+
+main.pipe(Effect.provide(NodeHosecloud.layerConfig()), Effect.provide(Observability), NodeRuntime.runMain)
