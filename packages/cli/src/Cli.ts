@@ -27,6 +27,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import { createRequire } from "node:module"
 import { CliIO } from "./CliIO.js"
 import * as Demo from "./Demo.js"
 import * as Jwt from "./internal/jwt.js"
@@ -403,6 +404,9 @@ export const command = Command.make("hosecloud").pipe(
   Command.withSubcommands([token, check, decode, watch, simulator, demo])
 )
 
+// the package's own version, from the package.json beside src/ and dist/
+const { version } = createRequire(import.meta.url)("../package.json") as { readonly version: string }
+
 /**
  * Runs the command line on `argv` (as `process.argv`) and answers its exit code. Failures are printed as
  * one line on stderr.
@@ -413,7 +417,7 @@ export const command = Command.make("hosecloud").pipe(
 export const main = (
   argv: ReadonlyArray<string>
 ): Effect.Effect<number, never, CliIO | HttpClient.HttpClient | CliApp.CliApp.Environment> =>
-  Command.run(command, { name: "hosecloud", version: "0.1.0" })(argv).pipe(
+  Command.run(command, { name: "hosecloud", version })(argv).pipe(
     Effect.as(ExitCode.ok as number),
     Effect.catchAll((error) => {
       if (error instanceof CliFailure) {

@@ -3,6 +3,7 @@
 // in another. No wrapper stands between the test and the program, so a signal reaches the program itself.
 import { assert, describe, it } from "@effect/vitest"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { createServer } from "node:net"
@@ -76,6 +77,13 @@ const withSimulator = async <A>(use: (url: string) => Promise<A>): Promise<A> =>
 const demoEnv = (url: string) => ({ HOSECLOUD_AUTH_URL: url, HOSECLOUD_APP_KEY: "demo-app-key", HOSECLOUD_APP_SECURITY: "demo-app-security" })
 
 describe("the hosecloud executable", () => {
+  it("hosecloud --version prints the package's version", async () => {
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+    const { code, stdout } = await run(["--version"])
+    assert.strictEqual(code, 0)
+    assert.strictEqual(stdout.trim(), version)
+  })
+
   it("hosecloud simulator serves hosecloud token from a second process", async () => {
     await withSimulator(async (url) => {
       const result = await run(["token"], demoEnv(url))
