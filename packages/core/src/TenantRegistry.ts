@@ -17,6 +17,7 @@ import type * as Scope from "effect/Scope"
 import type * as AccessToken from "./AccessToken.js"
 import type * as AuthError from "./AuthError.js"
 import * as AuthOptions from "./internal/authOptions.js"
+import { FlightPermits } from "./internal/engine/flightPermits.js"
 import * as Validation from "./Validation.js"
 import * as HosecloudAuth from "./HosecloudAuth.js"
 import * as TokenProtocol from "./TokenProtocol.js"
@@ -71,7 +72,8 @@ export interface Service {
 export class TenantRegistry extends Context.Tag("@effect-hosecloud/core/TenantRegistry")<TenantRegistry, Service>() {}
 
 /**
- * Options of the registry: how long an unused tenant is kept, and the cache options of every tenant.
+ * Options of the registry: how long an unused tenant is kept, how many fetch a token at once, and the
+ * cache options of every tenant.
  *
  * @since 0.1.0
  * @category models
@@ -79,7 +81,23 @@ export class TenantRegistry extends Context.Tag("@effect-hosecloud/core/TenantRe
 export interface Options extends HosecloudAuth.CacheOptions {
   /** How long a tenant nobody uses is kept before it is released. Default 5 minutes. */
   readonly idleTimeToLive?: Duration.DurationInput | undefined
+  /**
+   * How many tenants may fetch a token at once (a whole number from 1 to 10,000). The others wait their
+   * turn, and do not fail for waiting: a tenant's `waitTimeout` counts from the moment its own fetch
+   * starts. Default 64.
+   *
+   * @since 0.3.0
+   */
+  readonly concurrency?: number | undefined
 }
+
+/**
+ * How many tenants fetch a token at once unless `concurrency` says otherwise.
+ *
+ * @since 0.3.0
+ * @category constants
+ */
+export const defaultConcurrency = 64
 
 class Key extends Data.Class<{
   readonly appKey: string
@@ -98,14 +116,20 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Service, AuthError.InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
-    const { idleTimeToLive, ...cacheOptions } = options
+    const { concurrency, idleTimeToLive, ...cacheOptions } = options
     const ttl = yield* Validation.duration("idleTimeToLive", idleTimeToLive, "5 minutes")
+    const permits = yield* Validation.integer("concurrency", concurrency ?? defaultConcurrency, 1, 10_000)
     yield* AuthOptions.checkCacheOptions(cacheOptions)
     // the registry's own client: an RcMap runs a lookup in the context of whoever asks first
     const http = yield* HttpClient.HttpClient
+    // one bound for all the tenants' token requests
+    const flightPermits = yield* Effect.makeSemaphore(permits)
     const tenants = yield* RcMap.make({
       lookup: (key: Key) =>
-        HosecloudAuth.make({ ...cacheOptions, ...key }).pipe(Effect.provideService(HttpClient.HttpClient, http)),
+        HosecloudAuth.make({ ...cacheOptions, ...key }).pipe(
+          Effect.provideService(HttpClient.HttpClient, http),
+          Effect.provideService(FlightPermits, flightPermits)
+        ),
       idleTimeToLive: ttl
     })
     const keyOf = (credentials: Credentials) =>

@@ -114,11 +114,15 @@ describe("HosecloudClient options", () => {
 })
 
 describe("TenantRegistry options and credentials", () => {
-  it.effect("a bad idleTimeToLive or cache option fails the registry", () =>
+  it.effect("a bad idleTimeToLive, concurrency or cache option fails the registry", () =>
     withSimulator(() =>
       Effect.gen(function*() {
         assert.strictEqual((yield* refusal(TenantRegistry.make({ idleTimeToLive: 0 }))).option, "idleTimeToLive")
         assert.strictEqual((yield* refusal(TenantRegistry.make({ refreshWindow: "-1 minute" }))).option, "refreshWindow")
+        for (const concurrency of [0, 1.5, "8", 10_001, Number.NaN]) {
+          const error = yield* refusal(TenantRegistry.make({ concurrency: concurrency as number }))
+          assert.strictEqual(error.option, "concurrency")
+        }
       })
     ))
 

@@ -63,6 +63,43 @@ describe("TenantRegistry", () => {
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 1)
     }))
 
+  it.scoped("at most `concurrency` tenants fetch at once; the others queue and are served, past waitTimeout", () =>
+    Effect.gen(function*() {
+      const tenants = 20
+      const sim = yield* HosecloudSimulator.make({
+        credentials: Array.from({ length: tenants }, (_, i) => ({
+          appKey: `tenant-${i}`,
+          appSecurity: `secret-${i}`,
+          corpId: `CORP${i}`
+        }))
+      })
+      // every token request takes 5 seconds: 7 turns of 3 take 35 seconds, far past the 10-second waitTimeout
+      let running = 0
+      let most = 0
+      const slow = HttpClient.make((request) =>
+        Effect.acquireUseRelease(
+          Effect.sync(() => {
+            running++
+            most = Math.max(most, running)
+          }),
+          () => Effect.zipRight(Effect.sleep("5 seconds"), HosecloudSimulator.clientFor(sim.app).execute(request)),
+          () => Effect.sync(() => running--)
+        )
+      )
+      const registry = yield* TenantRegistry.make({ concurrency: 3 }).pipe(Effect.provideService(HttpClient.HttpClient, slow))
+      const all = yield* Effect.fork(
+        Effect.forEach(Array.from({ length: tenants }, (_, i) => i), (i) => registry.token(tenant(i)), { concurrency: "unbounded" })
+      )
+      for (let turn = 0; turn < 7; turn++) {
+        yield* TestClock.adjust("5 seconds")
+        assert.isAtMost(most, 3)
+      }
+      const tokens = yield* all
+      assert.strictEqual(most, 3)
+      assert.deepStrictEqual(tokens.map((t) => t.corpId), Array.from({ length: tenants }, (_, i) => `CORP${i}`))
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), tenants)
+    }).pipe(Logger.withMinimumLogLevel(LogLevel.None)))
+
   // real time here: the test clock sorts its pending sleeps on every step, which 10,000 idle timers make slow
   it.live("10,000 tenants: all served, all released when idle, memory back to where it was", () =>
     Effect.gen(function*() {

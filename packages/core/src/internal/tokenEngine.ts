@@ -22,6 +22,7 @@ import type * as AuthError from "../AuthError.js"
 import type * as HosecloudAuth from "../HosecloudAuth.js"
 import type * as TokenProtocol from "../TokenProtocol.js"
 import { awaitToken } from "./engine/flight.js"
+import { FlightPermits } from "./engine/flightPermits.js"
 import * as Model from "./engine/model.js"
 import { refresherFor } from "./engine/refresher.js"
 import type * as SharedToken from "./sharedToken.js"
@@ -51,6 +52,7 @@ export const make = (
       state,
       events,
       scope: yield* Effect.scope,
+      flightPermits: Option.getOrUndefined(yield* Effect.serviceOption(FlightPermits)),
       refresher,
       startRefresher: (entry) => void runRefresher(refresherFor(engine, entry)),
       coordinator
@@ -107,13 +109,16 @@ const service = (engine: Model.Engine): HosecloudAuth.Service => {
     Effect.map(state.get, (s) => Option.map(Option.fromNullable(Model.validEntry(s, clock.unsafeCurrentTimeMillis())), (e) => e.token))
   )
 
-  // each token the Ref holds from now on: the one held when a subscriber starts is not new to it
-  const changes = state.changes.pipe(
-    Stream.map((s) => s.entry?.token),
-    Stream.changesWith((a, b) => a === b),
-    Stream.drop(1),
-    Stream.filter((token): token is AccessToken.AccessToken => token !== undefined)
+  // each token the Ref holds from now on: the one held when a subscriber starts is not new to it. Both
+  // streams are built when run, not here: a registry holds thousands of engines nobody subscribes to
+  const changes = Stream.suspend(() =>
+    state.changes.pipe(
+      Stream.map((s) => s.entry?.token),
+      Stream.changesWith((a, b) => a === b),
+      Stream.drop(1),
+      Stream.filter((token): token is AccessToken.AccessToken => token !== undefined)
+    )
   )
 
-  return { token, refresh, invalidate, current, changes, events: Stream.fromPubSub(engine.events) }
+  return { token, refresh, invalidate, current, changes, events: Stream.suspend(() => Stream.fromPubSub(engine.events)) }
 }

@@ -70,8 +70,10 @@ export const awaitToken = (engine: Engine): Effect.Effect<AccessToken.AccessToke
   Effect.flatMap(joinFlight(engine, true), (flight) => Deferred.await(flight.result))
 
 // the flight's own exit is already in its Deferred, and reported there
-const runFlight = (engine: Engine, flight: Flight): Effect.Effect<void> =>
-  Effect.asVoid(Effect.exit(Effect.onExit(Effect.interruptible(work(engine, flight)), (exit) => finish(engine, flight, exit))))
+const runFlight = (engine: Engine, flight: Flight): Effect.Effect<void> => {
+  const permitted = engine.flightPermits === undefined ? work(engine, flight) : engine.flightPermits.withPermits(1)(work(engine, flight))
+  return Effect.asVoid(Effect.exit(Effect.onExit(Effect.interruptible(permitted), (exit) => finish(engine, flight, exit))))
+}
 
 /** The attempts, raced against the waiting callers' budget. */
 const work = (engine: Engine, flight: Flight): Effect.Effect<AccessToken.AccessToken, AuthError.AuthError> => {

@@ -14,6 +14,7 @@ import * as Cause from "effect/Cause"
 import type * as DateTime from "effect/DateTime"
 import type * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as FiberHandle from "effect/FiberHandle"
 import * as Option from "effect/Option"
@@ -108,6 +109,8 @@ export interface Engine {
   readonly events: PubSub.PubSub<AuthEvent>
   /** The scope flights are forked in: closing it interrupts them. */
   readonly scope: Scope.Scope
+  /** Shared with other engines (a registry's tenants): a flight runs only with one of its permits. */
+  readonly flightPermits: Effect.Semaphore | undefined
   /** The refresher of the current token; replaced with every new token. */
   readonly refresher: FiberHandle.FiberHandle<void, never>
   /**

@@ -6,8 +6,8 @@
  * expires and nothing is asked until a caller needs a token again.
  *
  * Two guards hold whatever the schedule: a refresh is never due before half the token's life has passed
- * (so no schedule can cause a loop of refreshes), and a sleep longer than a timer can hold is split (so
- * a 30-day token is refreshed on the real clock).
+ * (so no schedule can cause a loop of refreshes), and a delay longer than a timer can hold is waited out
+ * in pieces (so a 30-day token is refreshed on the real clock).
  *
  * @internal
  */
@@ -24,7 +24,7 @@ import * as Schedule from "effect/Schedule"
 import type * as AccessToken from "../../AccessToken.js"
 import type * as AuthError from "../../AuthError.js"
 import * as Http from "../http.js"
-import { withLongSleeps } from "../longSleep.js"
+import { sleepMillis, timerSized } from "../longSleep.js"
 import { joinFlight } from "./flight.js"
 import * as Metrics from "./metrics.js"
 import { type Engine, type Entry, knownSecrets } from "./model.js"
@@ -43,7 +43,7 @@ const scheduleFor = (engine: Engine, entry: Entry) =>
           onSome: (at) =>
             PubSub.publish(engine.events, { _tag: "RefreshScheduled", at: DateTime.toUtc(at), token: entry.token })
         })
-        return Effect.as(announce, Number.isFinite(at) ? Duration.millis(Math.ceil(at - now)) : Duration.infinity)
+        return Effect.zipRight(announce, timerSized(Math.ceil(at - now)))
       })
     )
   )
@@ -67,16 +67,17 @@ const refreshOnce = (engine: Engine, entry: Entry): Effect.Effect<AccessToken.Ac
 /** The refresher of `entry`, to run in the engine's `FiberHandle`. @internal */
 export const refresherFor = (engine: Engine, entry: Entry): Effect.Effect<void> =>
   Effect.gen(function*() {
-    yield* Effect.scheduleFrom(refreshOnce(engine, entry), entry.token, scheduleFor(engine, entry)).pipe(
+    // built when due, not held by the sleeping fiber
+    const refresh = Effect.suspend(() => refreshOnce(engine, entry))
+    yield* Effect.scheduleFrom(refresh, entry.token, scheduleFor(engine, entry)).pipe(
       // the refresh gave up (its failures were reported) or the schedule ended: served until it expires
       Effect.catchAll(() => Effect.void)
     )
     const left = entry.expiresAt - (yield* Clock.currentTimeMillis)
-    if (left > 0) yield* Effect.sleep(Duration.millis(left))
+    if (left > 0) yield* sleepMillis(left)
     yield* Metric.set(Metrics.secondsToExpiry, 0)
     yield* PubSub.publish(engine.events, { _tag: "TokenExpired", token: entry.token })
   }).pipe(
-    withLongSleeps,
     Effect.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause) ? Effect.void : Effect.flatMap(engine.state.get, (state) =>
         Effect.logError("Hosecloud token refresher failed; tokens are fetched on demand until the next one").pipe(

@@ -12,6 +12,7 @@ import * as Either from "effect/Either"
 import * as PubSub from "effect/PubSub"
 import * as Schedule from "effect/Schedule"
 import type * as AuthError from "../../AuthError.js"
+import { timerSized } from "../longSleep.js"
 import type { Engine } from "./model.js"
 
 /**
@@ -30,14 +31,14 @@ export const announced = <X, R>(
     Schedule.modifyDelayEffect(([error, count], delay) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const millis = Math.max(0, Math.ceil(clamp(Duration.toMillis(delay), now)))
-        return Effect.as(
+        return Effect.zipRight(
           PubSub.publish(engine.events, {
             _tag: "RetryScheduled",
             error,
             attempt: count + 1,
             delay: Duration.millis(millis)
           }),
-          Duration.millis(millis)
+          timerSized(millis)
         )
       })
     )
