@@ -7,9 +7,7 @@
  *
  * @since 0.1.0
  */
-import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
 import { type AccessToken, type AuthError, HosecloudAuth, TokenProtocol, Validation } from "@effect-hosecloud/core"
-import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as Args from "@effect/cli/Args"
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
@@ -29,7 +27,6 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { createRequire } from "node:module"
 import { CliIO } from "./CliIO.js"
-import * as Demo from "./Demo.js"
 import * as Jwt from "./internal/jwt.js"
 
 /**
@@ -344,6 +341,10 @@ const simulator = Command.make(
     )
   },
   ({ lifetime, port }) =>
+    // loaded when this command runs: the HTTP server is not needed by any other, nor by --help
+    Effect.promise(() =>
+      Promise.all([import("@effect-hosecloud/adapters/NodeSimulator"), import("@effect-hosecloud/core/testing")])
+    ).pipe(Effect.flatMap(([NodeSimulator, { HosecloudSimulator }]) =>
     Layer.launch(
       Layer.effectDiscard(Effect.gen(function*() {
         const { url } = yield* NodeSimulator.SimulatorAddress
@@ -356,7 +357,7 @@ const simulator = Command.make(
         yield* out(`  export HOSECLOUD_APP_SECURITY=${demo.appSecurity}`)
         yield* out("  hosecloud token")
       })).pipe(Layer.provide(NodeSimulator.layer({ port, tokenLifetime: `${lifetime} seconds` })))
-    ).pipe(
+    ))).pipe(
       Effect.catchTags({
         ServeError: (error) =>
           Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: cannot listen on port ${port}: ${String(error.cause)}` })),
@@ -374,7 +375,9 @@ const simulator = Command.make(
 // ---- demo ---------------------------------------------------------------------------------------
 
 const demo = Command.make("demo", {}, () =>
-  Demo.run.pipe(
+  // loaded when this command runs, with the simulator it serves
+  Effect.promise(() => import("./Demo.js")).pipe(
+    Effect.flatMap((Demo) => Demo.run),
     Effect.mapError((error) =>
       new CliFailure({
         code: ExitCode.usage,

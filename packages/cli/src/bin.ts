@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -27,7 +27,7 @@ Cli.main(process.argv).pipe(
       stdout: colourFor(process.stdout, process.env),
       stderr: colourFor(process.stderr, process.env)
     }),
-  Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici, CliIO.layerNode)),
+  Effect.provide(Layer.mergeAll(NodeContext.layer, FetchHttpClient.layer, CliIO.layerNode)),
   Logger.withMinimumLogLevel(logLevel),
   NodeRuntime.runMain({
     disableErrorReporting: true,

@@ -1,5 +1,6 @@
 // The process tests run the real executable, `node dist/bin.js`, so that signals reach the program
-// itself: build it (and the packages it imports) first. `tsc -b` does nothing when it is up to date.
+// itself: build it (and the packages it imports) first, and bundle it as the package's build does.
+// `tsc -b` does nothing when it is up to date.
 import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -10,4 +11,5 @@ export default function setup() {
     cwd: root,
     stdio: "inherit"
   })
+  execFileSync(process.execPath, [path.join(root, "packages/cli/scripts/bundle-bin.mjs")], { cwd: root, stdio: "inherit" })
 }
