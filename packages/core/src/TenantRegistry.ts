@@ -17,7 +17,7 @@ import type * as Scope from "effect/Scope"
 import type * as AccessToken from "./AccessToken.js"
 import type * as AuthError from "./AuthError.js"
 import * as AuthOptions from "./internal/authOptions.js"
-import { FlightPermits } from "./internal/engine/flightPermits.js"
+import * as FlightPermits from "./internal/engine/flightPermits.js"
 import * as Validation from "./Validation.js"
 import * as HosecloudAuth from "./HosecloudAuth.js"
 import * as TokenProtocol from "./TokenProtocol.js"
@@ -123,15 +123,18 @@ export const make = (
     // the registry's own client: an RcMap runs a lookup in the context of whoever asks first
     const http = yield* HttpClient.HttpClient
     // one bound for all the tenants' token requests
-    const flightPermits = yield* Effect.makeSemaphore(permits)
+    const flightPermits = yield* FlightPermits.make(permits)
     const tenants = yield* RcMap.make({
       lookup: (key: Key) =>
         HosecloudAuth.make({ ...cacheOptions, ...key }).pipe(
           Effect.provideService(HttpClient.HttpClient, http),
-          Effect.provideService(FlightPermits, flightPermits)
+          Effect.provideService(FlightPermits.FlightPermits, flightPermits)
         ),
       idleTimeToLive: ttl
     })
+    // on close, before the tenants are released: a tenant still waiting for a permit gives up, instead of
+    // being handed the permit of a tenant closed before it and sending a request nobody will read
+    yield* Effect.addFinalizer(() => flightPermits.shutdown)
     const keyOf = (credentials: Credentials) =>
       Effect.map(
         Effect.all([

@@ -2,7 +2,7 @@ import { TenantRegistry } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Logger, LogLevel, Redacted, TestClock } from "effect"
+import { Effect, Exit, Fiber, Logger, LogLevel, Redacted, Ref, Scope, TestClock } from "effect"
 import { heapAfterGc } from "./utils/heap.js"
 
 const tenant = (i: number) => ({ appKey: `tenant-${i}`, appSecurity: Redacted.make(`secret-${i}`) })
@@ -99,6 +99,28 @@ describe("TenantRegistry", () => {
       assert.deepStrictEqual(tokens.map((t) => t.corpId), Array.from({ length: tenants }, (_, i) => `CORP${i}`))
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), tenants)
     }).pipe(Logger.withMinimumLogLevel(LogLevel.None)))
+
+  it.effect("closing the registry while tenants queue for a permit ends every wait, nothing hangs", () =>
+    Effect.gen(function*() {
+      const sent = yield* Ref.make(0)
+      const never = HttpClient.make(() => Effect.zipRight(Ref.update(sent, (n) => n + 1), Effect.never))
+      const scope = yield* Scope.make()
+      const registry = yield* TenantRegistry.make({ concurrency: 1 }).pipe(
+        Effect.provideService(HttpClient.HttpClient, never),
+        Scope.extend(scope)
+      )
+      const callers = yield* Effect.forEach([0, 1, 2], (i) => Effect.fork(registry.token(tenant(i))))
+      yield* TestClock.adjust("1 second")
+      // one tenant holds the only permit, its request unanswered; the two others wait for it
+      assert.strictEqual(yield* Ref.get(sent), 1)
+      yield* Scope.close(scope, Exit.void)
+      // the waiting tenants gave up: none was handed the permit on its way out to send a request
+      for (const caller of callers) {
+        const exit = yield* Fiber.await(caller)
+        assert.isTrue(Exit.isInterrupted(exit), String(exit))
+      }
+      assert.strictEqual(yield* Ref.get(sent), 1)
+    }))
 
   // real time here: the test clock sorts its pending sleeps on every step, which 10,000 idle timers make slow
   it.live("10,000 tenants: all served, all released when idle, memory back to where it was", () =>

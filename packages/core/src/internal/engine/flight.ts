@@ -71,7 +71,7 @@ export const awaitToken = (engine: Engine): Effect.Effect<AccessToken.AccessToke
 
 // the flight's own exit is already in its Deferred, and reported there
 const runFlight = (engine: Engine, flight: Flight): Effect.Effect<void> => {
-  const permitted = engine.flightPermits === undefined ? work(engine, flight) : engine.flightPermits.withPermits(1)(work(engine, flight))
+  const permitted = engine.flightPermits === undefined ? work(engine, flight) : engine.flightPermits.withPermit(work(engine, flight))
   return Effect.asVoid(Effect.exit(Effect.onExit(Effect.interruptible(permitted), (exit) => finish(engine, flight, exit))))
 }
 

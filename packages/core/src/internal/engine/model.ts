@@ -14,7 +14,6 @@ import * as Cause from "effect/Cause"
 import type * as DateTime from "effect/DateTime"
 import type * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as FiberHandle from "effect/FiberHandle"
 import * as Option from "effect/Option"
@@ -28,6 +27,7 @@ import * as AccessToken from "../../AccessToken.js"
 import type * as AuthError from "../../AuthError.js"
 import type * as TokenProtocol from "../../TokenProtocol.js"
 import type * as SharedToken from "../sharedToken.js"
+import type { Permits } from "./flightPermits.js"
 
 /** Something that happened to the token (the service's `events`). @internal */
 export type AuthEvent =
@@ -110,7 +110,7 @@ export interface Engine {
   /** The scope flights are forked in: closing it interrupts them. */
   readonly scope: Scope.Scope
   /** Shared with other engines (a registry's tenants): a flight runs only with one of its permits. */
-  readonly flightPermits: Effect.Semaphore | undefined
+  readonly flightPermits: Permits | undefined
   /** The refresher of the current token; replaced with every new token. */
   readonly refresher: FiberHandle.FiberHandle<void, never>
   /**
