@@ -24,14 +24,12 @@ export const traced = <E, R>(
   send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
   Effect.withFiberRuntime((fiber) => {
-    const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-    if (
-      Either.isLeft(url) ||
-      !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
-      fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
-    ) {
+    // the URL is built only for a span that will be recorded: it is the costliest part of one
+    if (!fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)) {
       return send(request)
     }
+    const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+    if (Either.isLeft(url)) return send(request)
     const name = Context.get(fiber.currentContext, HttpClient.SpanNameGenerator)(request)
     return Effect.useSpan(name, { kind: "client", captureStackTrace: false }, (span) => {
       span.attribute("http.request.method", request.method)
