@@ -111,6 +111,12 @@ describe("the hosecloud executable", () => {
     })
   }, 60_000)
 
+  it("check exits 4 and says why when the URL's port is one fetch refuses", async () => {
+    const result = await run(["check"], demoEnv("http://127.0.0.1:6000"))
+    assert.strictEqual(result.code, 4)
+    assert.include(result.stderr, "the request to http://127.0.0.1:6000 did not get through: fetch will not connect to this port")
+  }, 60_000)
+
   it("check exits 4 when nothing listens", async () => {
     // a port that was free a moment ago: nothing listens there
     const port = await freePort()

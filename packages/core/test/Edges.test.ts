@@ -218,7 +218,9 @@ describe("a transport failure names the host and the reason", () => {
   const cases: ReadonlyArray<readonly [string, unknown, string]> = [
     ["DNS", Object.assign(new Error("getaddrinfo ENOTFOUND open.hosecloud.com"), { code: "ENOTFOUND" }), "could not be resolved (DNS) (ENOTFOUND)"],
     ["TLS, as fetch reports it", new TypeError("fetch failed", { cause: { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" } }), "TLS failed"],
-    ["a time-out", Object.assign(new Error("connect timeout"), { code: "UND_ERR_CONNECT_TIMEOUT" }), "timed out (UND_ERR_CONNECT_TIMEOUT)"]
+    ["a time-out", Object.assign(new Error("connect timeout"), { code: "UND_ERR_CONNECT_TIMEOUT" }), "timed out (UND_ERR_CONNECT_TIMEOUT)"],
+    // as Node's fetch reports a port it refuses (6000, 10080, ...), before any connection
+    ["a port fetch blocks", new TypeError("fetch failed", { cause: new Error("bad port") }), "the Fetch standard blocks it"]
   ]
   for (const [name, cause, expected] of cases) {
     it.scoped(name, () =>

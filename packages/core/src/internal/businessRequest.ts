@@ -125,9 +125,9 @@ const attach = (settings: Settings, request: HttpClientRequest.HttpClientRequest
  */
 const send = (settings: Settings, request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) => {
   const secrets = Secrets.ofToken(token)
-  return ClientSpan.traced(request, (traced) => {
+  return ClientSpan.traced(request, (traced, span) => {
     const wire = attach(settings, traced, token)
-    return Destination.withoutRedirects(settings.http.execute(wire)).pipe(
+    return Destination.withoutRedirects(settings.http.execute(wire), span).pipe(
       Effect.locally(HttpClient.currentTracerDisabledWhen, constTrue),
       Effect.mapError((error) => Response.rebase(error, request, secrets)),
       Effect.flatMap((response) => guardRedirect(settings, wire, response)),

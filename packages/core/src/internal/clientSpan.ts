@@ -17,19 +17,23 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FiberRef from "effect/FiberRef"
+import type * as Tracer from "effect/Tracer"
 
 /** @internal */
 export const traced = <E, R>(
   request: HttpClientRequest.HttpClientRequest,
-  send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
+  send: (
+    request: HttpClientRequest.HttpClientRequest,
+    span: Tracer.Span | undefined
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
   Effect.withFiberRuntime((fiber) => {
     // the URL is built only for a span that will be recorded: it is the costliest part of one
     if (!fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)) {
-      return send(request)
+      return send(request, undefined)
     }
     const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-    if (Either.isLeft(url)) return send(request)
+    if (Either.isLeft(url)) return send(request, undefined)
     const name = Context.get(fiber.currentContext, HttpClient.SpanNameGenerator)(request)
     return Effect.useSpan(name, { kind: "client", captureStackTrace: false }, (span) => {
       span.attribute("http.request.method", request.method)
@@ -47,8 +51,8 @@ export const traced = <E, R>(
       const propagated = fiber.getFiberRef(HttpClient.currentTracerPropagation)
         ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
         : request
-      return send(propagated).pipe(
-        Effect.withParentSpan(span),
+      // `send` makes the span the parent of what it runs
+      return send(propagated, span).pipe(
         Effect.tapBoth({
           onSuccess: (response) =>
             Effect.sync(() => {

@@ -8,6 +8,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Tracer from "effect/Tracer"
 import * as Option from "effect/Option"
 
 const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]"])
@@ -38,10 +39,16 @@ export const allows = (origins: ReadonlySet<string>, url: URL): boolean => isSaf
  *
  * @internal
  */
-export const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+export const withoutRedirects = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  parent?: Tracer.AnySpan | undefined
+): Effect.Effect<A, E, R> =>
+  // one change of the context for both (the parent span too, when there is one): each change copies the fiber's
+  // references, a cost paid on every request
   Effect.mapInputContext(effect, (context: Context.Context<R>): Context.Context<R> => {
     const init = Option.getOrElse(Context.getOption(context, FetchHttpClient.RequestInit), () => ({}))
-    return Context.add(context, FetchHttpClient.RequestInit, { ...init, redirect: "manual" })
+    const withInit = Context.add(context, FetchHttpClient.RequestInit, { ...init, redirect: "manual" })
+    return parent === undefined ? withInit : Context.add(withInit, Tracer.ParentSpan, parent)
   })
 
 /** @internal */

@@ -123,18 +123,31 @@ const codeOf = (error: unknown): string | undefined => {
   return undefined
 }
 
+/** Whether a cause down the chain is fetch's refusal of a port on the Fetch standard's block list. */
+const isBadPort = (error: unknown): boolean => {
+  let current: unknown = error
+  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
+    if ((current as { message?: unknown }).message === "bad port") return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
+
 /**
  * Why a request did not get through, in words a person can act on, with the host it went to (its origin
- * only: never a path, a query or credentials): DNS, refused, closed, timed out, unreachable, or TLS.
+ * only: never a path, a query or credentials): DNS, refused, closed, timed out, unreachable, TLS, or a
+ * port that fetch will not connect to.
  *
  * @internal
  */
 export const describeTransport = (error: HttpClientError.HttpClientError): string => {
   const origin = safeOrigin(error.request.url)
   const code = codeOf(error.cause)
-  const reason = code === undefined
-    ? "no answer came (the connection failed before an answer)"
-    : `${transportReasons.find(([pattern]) => pattern.test(code))?.[1] ?? "the connection failed"} (${code})`
+  const reason = code !== undefined
+    ? `${transportReasons.find(([pattern]) => pattern.test(code))?.[1] ?? "the connection failed"} (${code})`
+    : isBadPort(error.cause)
+    ? "fetch will not connect to this port: the Fetch standard blocks it (use another port)"
+    : "no answer came (the connection failed before an answer)"
   return `the request to ${origin} did not get through: ${reason}`
 }
 
