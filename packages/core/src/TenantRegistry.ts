@@ -18,6 +18,7 @@ import type * as AccessToken from "./AccessToken.js"
 import type * as AuthError from "./AuthError.js"
 import * as AuthOptions from "./internal/authOptions.js"
 import * as FlightPermits from "./internal/engine/flightPermits.js"
+import { RefresherRuntime } from "./internal/engine/refresherSlot.js"
 import * as Validation from "./Validation.js"
 import * as HosecloudAuth from "./HosecloudAuth.js"
 import * as TokenProtocol from "./TokenProtocol.js"
@@ -124,11 +125,14 @@ export const make = (
     const http = yield* HttpClient.HttpClient
     // one bound for all the tenants' token requests
     const flightPermits = yield* FlightPermits.make(permits)
+    // every tenant's refresher is forked on this one runtime, instead of a runtime captured per tenant
+    const refresherRuntime = yield* Effect.runtime<never>()
     const tenants = yield* RcMap.make({
       lookup: (key: Key) =>
         HosecloudAuth.make({ ...cacheOptions, ...key }).pipe(
           Effect.provideService(HttpClient.HttpClient, http),
-          Effect.provideService(FlightPermits.FlightPermits, flightPermits)
+          Effect.provideService(FlightPermits.FlightPermits, flightPermits),
+          Effect.provideService(RefresherRuntime, refresherRuntime)
         ),
       idleTimeToLive: ttl
     })

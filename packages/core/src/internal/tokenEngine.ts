@@ -1,5 +1,5 @@
 /**
- * The token engine behind `HosecloudAuth`: the token held in a `SubscriptionRef`, single flight through a
+ * The token engine behind `HosecloudAuth`: the token held in a `Ref` whose changes are published (`engine/stateRef.ts`), single flight through a
  * `Deferred` in that state (`engine/flight.ts`), one refresher per token run by a `Schedule`
  * (`engine/refresher.ts`), retries through `Effect.retry` (`engine/retries.ts`).
  *
@@ -11,20 +11,20 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberHandle from "effect/FiberHandle"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as AccessToken from "../AccessToken.js"
 import type * as AuthError from "../AuthError.js"
 import type * as HosecloudAuth from "../HosecloudAuth.js"
 import type * as TokenProtocol from "../TokenProtocol.js"
+import * as Events from "./engine/events.js"
 import { awaitToken } from "./engine/flight.js"
 import { FlightPermits } from "./engine/flightPermits.js"
 import * as Model from "./engine/model.js"
 import { refresherFor } from "./engine/refresher.js"
+import * as RefresherSlot from "./engine/refresherSlot.js"
+import * as StateRef from "./engine/stateRef.js"
 import type * as SharedToken from "./sharedToken.js"
 
 /** @internal */
@@ -40,21 +40,21 @@ export const make = (
   coordinator: SharedToken.Coordinator | undefined
 ): Effect.Effect<HosecloudAuth.Service, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const state = yield* SubscriptionRef.make(Model.initial)
-    const events = yield* Effect.acquireRelease(PubSub.unbounded<AuthEvent>(), PubSub.shutdown)
-    const refresher = yield* FiberHandle.make<void, never>()
-    const runRefresher = yield* FiberHandle.runtime(refresher)()
-    // released before the refresher and the flights are stopped: from here on nothing is served or started
-    yield* Effect.addFinalizer(() => SubscriptionRef.set(state, Model.closed))
+    const scope = yield* Effect.scope
+    const state = yield* StateRef.make(Model.initial, scope)
+    const refresher = yield* RefresherSlot.make
+    // released before the refresher and the flights are stopped: from here on nothing is served or started.
+    // (`Scope.addFinalizer`: `Effect.addFinalizer` would keep a copy of this fiber's references per engine)
+    yield* Scope.addFinalizer(scope, state.set(Model.closed))
     const engine: Model.Engine = {
       protocol,
       settings,
       state,
-      events,
-      scope: yield* Effect.scope,
+      events: Events.make(scope),
+      scope,
       flightPermits: Option.getOrUndefined(yield* Effect.serviceOption(FlightPermits)),
-      refresher,
-      startRefresher: (entry) => void runRefresher(refresherFor(engine, entry)),
+      stopRefresher: refresher.stop,
+      startRefresher: (entry) => refresher.start(refresherFor(engine, entry)),
       coordinator
     }
     return service(engine)
@@ -88,7 +88,7 @@ const service = (engine: Model.Engine): HosecloudAuth.Service => {
   const interval = Duration.toMillis(engine.settings.invalidationInterval)
   const invalidate = (token: AccessToken.AccessToken): Effect.Effect<void> =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.flatMap(SubscriptionRef.modify(state, (s) => Model.invalidate(s, token, now, interval)), (done) => {
+      Effect.flatMap(state.modify((s) => Model.invalidate(s, token, now, interval)), (done) => {
         switch (done) {
           case "replaced":
             return Effect.void
@@ -99,7 +99,7 @@ const service = (engine: Model.Engine): HosecloudAuth.Service => {
           case "dropped":
             return Effect.all([
               Effect.logDebug("Hosecloud access token invalidated").pipe(Effect.annotateLogs({ corpId: token.corpId })),
-              FiberHandle.clear(engine.refresher),
+              engine.stopRefresher,
               engine.coordinator === undefined ? Effect.void : engine.coordinator.invalidate(token)
             ], { discard: true })
         }
@@ -120,5 +120,5 @@ const service = (engine: Model.Engine): HosecloudAuth.Service => {
     )
   )
 
-  return { token, refresh, invalidate, current, changes, events: Stream.suspend(() => Stream.fromPubSub(engine.events)) }
+  return { token, refresh, invalidate, current, changes, events: engine.events.stream }
 }

@@ -20,9 +20,7 @@ import * as DateTime from "effect/DateTime"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
 import * as Ref from "effect/Ref"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as AccessToken from "../../AccessToken.js"
 import * as AuthError from "../../AuthError.js"
 import * as Http from "../http.js"
@@ -54,7 +52,7 @@ export const joinFlight = (engine: Engine, urgent: boolean): Effect.Effect<Fligh
       // joining changes nothing: only a caller that finds no flight goes through `modify`
       if (state.flight !== undefined) return hurry(state.flight, urgent)
       return Effect.flatMap(makeFlight, (candidate) =>
-        Effect.flatMap(SubscriptionRef.modify(engine.state, (state) => join(state, candidate)), (flight) => {
+        Effect.flatMap(engine.state.modify((state) => join(state, candidate)), (flight) => {
           if (flight === undefined) return Effect.interrupt
           const started = flight === candidate ? Effect.forkIn(runFlight(engine, flight), engine.scope) : Effect.void
           return Effect.zipRight(started, hurry(flight, urgent))
@@ -124,7 +122,7 @@ const finish = (engine: Engine, flight: Flight, exit: Outcome): Effect.Effect<vo
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const cooldown = Duration.toMillis(engine.settings.invalidKeyCooldown)
-      const settled = yield* SubscriptionRef.modify(engine.state, (state) => settle(state, flight, outcome, now, cooldown))
+      const settled = yield* engine.state.modify((state) => settle(state, flight, outcome, now, cooldown))
       const { installed } = settled
       // the token is announced, then its refresher replaces the old one, before anyone is woken by it
       yield* report(engine, outcome, settled, now).pipe(
@@ -145,7 +143,7 @@ const report = (engine: Engine, outcome: Outcome, settled: Settled, now: number)
       ),
       replaced !== undefined && now < replaced.expiresAt ? Metric.increment(Metrics.refreshes) : Effect.void,
       Metric.set(Metrics.secondsToExpiry, (installed.expiresAt - now) / 1000),
-      PubSub.publish(engine.events, { _tag: "TokenIssued", token: installed.token })
+      engine.events.publish({ _tag: "TokenIssued", token: installed.token })
     ], { discard: true })
   }
   const failure = Exit.isFailure(outcome) ? Cause.failureOption(outcome.cause) : Option.none()
@@ -158,6 +156,6 @@ const report = (engine: Engine, outcome: Outcome, settled: Settled, now: number)
       Effect.annotateLogs({ detail: error.description })
     ),
     Metric.increment(Metric.tagged(Metric.tagged(Metrics.failures, "hosecloud.protocol", engine.protocol.name), "tag", error._tag)),
-    PubSub.publish(engine.events, { _tag: "RequestFailed", error })
+    engine.events.publish({ _tag: "RequestFailed", error })
   ], { discard: true })
 }

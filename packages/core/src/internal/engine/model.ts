@@ -1,6 +1,6 @@
 /**
- * The token engine's state and its transitions. The state is one value in a `SubscriptionRef`; every
- * transition is a pure function from one state to the next, applied with `SubscriptionRef.modify`, so
+ * The token engine's state and its transitions. The state is one value in a `Ref` (`stateRef.ts`); every
+ * transition is a pure function from one state to the next, applied with `StateRef.modify`, so
  * it is atomic and `changes` sees each one.
  *
  * - `entry`: the latest token, with its `Exit` built once so the hot path allocates nothing;
@@ -15,18 +15,18 @@ import type * as DateTime from "effect/DateTime"
 import type * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Exit from "effect/Exit"
-import type * as FiberHandle from "effect/FiberHandle"
+import type * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as PubSub from "effect/PubSub"
 import type * as Redacted from "effect/Redacted"
 import type * as Ref from "effect/Ref"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as AccessToken from "../../AccessToken.js"
 import type * as AuthError from "../../AuthError.js"
 import type * as TokenProtocol from "../../TokenProtocol.js"
 import type * as SharedToken from "../sharedToken.js"
+import type { Events } from "./events.js"
+import type { StateRef } from "./stateRef.js"
 import type { Permits } from "./flightPermits.js"
 
 /** Something that happened to the token (the service's `events`). @internal */
@@ -105,14 +105,14 @@ export const initial: State = {
 export interface Engine {
   readonly protocol: TokenProtocol.TokenProtocol
   readonly settings: Settings
-  readonly state: SubscriptionRef.SubscriptionRef<State>
-  readonly events: PubSub.PubSub<AuthEvent>
+  readonly state: StateRef<State>
+  readonly events: Events
   /** The scope flights are forked in: closing it interrupts them. */
   readonly scope: Scope.Scope
   /** Shared with other engines (a registry's tenants): a flight runs only with one of its permits. */
   readonly flightPermits: Permits | undefined
-  /** The refresher of the current token; replaced with every new token. */
-  readonly refresher: FiberHandle.FiberHandle<void, never>
+  /** Stops the refresher of the current token (it is replaced with every new token). */
+  readonly stopRefresher: Effect.Effect<void>
   /**
    * Replaces the refresher with one for `entry`, forked from the context the engine was built in (not
    * from whoever asked, so that fibers never descend from one another cycle after cycle).

@@ -19,7 +19,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
 import * as Schedule from "effect/Schedule"
 import type * as AccessToken from "../../AccessToken.js"
 import type * as AuthError from "../../AuthError.js"
@@ -41,7 +40,7 @@ const scheduleFor = (engine: Engine, entry: Entry) =>
         const announce: Effect.Effect<unknown> = Option.match(when, {
           onNone: () => Effect.void,
           onSome: (at) =>
-            PubSub.publish(engine.events, { _tag: "RefreshScheduled", at: DateTime.toUtc(at), token: entry.token })
+            engine.events.publish({ _tag: "RefreshScheduled", at: DateTime.toUtc(at), token: entry.token })
         })
         return Effect.zipRight(announce, timerSized(Math.ceil(at - now)))
       })
@@ -64,7 +63,7 @@ const refreshOnce = (engine: Engine, entry: Entry): Effect.Effect<AccessToken.Ac
   )
 }
 
-/** The refresher of `entry`, to run in the engine's `FiberHandle`. @internal */
+/** The refresher of `entry`, to run in the engine's refresher slot. @internal */
 export const refresherFor = (engine: Engine, entry: Entry): Effect.Effect<void> =>
   Effect.gen(function*() {
     // built when due, not held by the sleeping fiber
@@ -76,7 +75,7 @@ export const refresherFor = (engine: Engine, entry: Entry): Effect.Effect<void> 
     const left = entry.expiresAt - (yield* Clock.currentTimeMillis)
     if (left > 0) yield* sleepMillis(left)
     yield* Metric.set(Metrics.secondsToExpiry, 0)
-    yield* PubSub.publish(engine.events, { _tag: "TokenExpired", token: entry.token })
+    yield* engine.events.publish({ _tag: "TokenExpired", token: entry.token })
   }).pipe(
     Effect.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause) ? Effect.void : Effect.flatMap(engine.state.get, (state) =>

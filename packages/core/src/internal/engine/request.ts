@@ -12,7 +12,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
 import * as AccessToken from "../../AccessToken.js"
 import * as AuthError from "../../AuthError.js"
 import * as Http from "../http.js"
@@ -88,7 +87,7 @@ const observeFailure = (engine: Engine, error: AuthError.AuthError) =>
           : { tag: error._tag, detail: error.message }
       )
     ),
-    PubSub.publish(engine.events, { _tag: "RequestFailed", error })
+    engine.events.publish({ _tag: "RequestFailed", error })
   ], { discard: true })
 
 /**

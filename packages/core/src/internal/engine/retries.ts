@@ -9,7 +9,6 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as PubSub from "effect/PubSub"
 import * as Schedule from "effect/Schedule"
 import type * as AuthError from "../../AuthError.js"
 import { timerSized } from "../longSleep.js"
@@ -32,7 +31,7 @@ export const announced = <X, R>(
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const millis = Math.max(0, Math.ceil(clamp(Duration.toMillis(delay), now)))
         return Effect.zipRight(
-          PubSub.publish(engine.events, {
+          engine.events.publish({
             _tag: "RetryScheduled",
             error,
             attempt: count + 1,
