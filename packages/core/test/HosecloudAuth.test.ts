@@ -14,6 +14,7 @@ import {
   Option,
   Redacted,
   Schedule,
+  Scope,
   Stream,
   TestClock
 } from "effect"
@@ -423,6 +424,19 @@ describe("8. invalidate", () => {
       const second = yield* auth.refresh
       const collected = Array.from(yield* Fiber.join(seen))
       assert.deepStrictEqual(collected, [first, second])
+    }))
+
+  it.effect("changes and events end when the service's scope closes, with what they saw", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { auth } = yield* Scope.extend(setup(), scope)
+      const changes = yield* auth.changes.pipe(Stream.runCollect, Effect.fork)
+      const events = yield* auth.events.pipe(Stream.map((e) => e._tag), Stream.runCollect, Effect.fork)
+      yield* Effect.yieldNow()
+      const token = yield* auth.token
+      yield* Scope.close(scope, Exit.void)
+      assert.deepStrictEqual(Array.from(yield* Fiber.join(changes)), [token])
+      assert.include(Array.from(yield* Fiber.join(events)), "TokenIssued")
     }))
 })
 
