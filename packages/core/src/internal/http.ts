@@ -112,23 +112,28 @@ const transportReasons: ReadonlyArray<readonly [RegExp, string]> = [
   [/CERT|SSL|TLS|UNABLE_TO_VERIFY|SELF_SIGNED/, "TLS failed: the server's certificate was not accepted, or the handshake broke"]
 ]
 
-/** The first error `code` down a chain of causes (a socket's, a TLS library's). */
-const codeOf = (error: unknown): string | undefined => {
+/** An error and the causes under it, a few levels deep (a socket's, a TLS library's). */
+const causeChain = function*(error: unknown): Generator<object> {
   let current: unknown = error
   for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === "string" && code !== "") return code
+    yield current
     current = (current as { cause?: unknown }).cause
+  }
+}
+
+/** The first error `code` down the chain. */
+const codeOf = (error: unknown): string | undefined => {
+  for (const cause of causeChain(error)) {
+    const code = (cause as { code?: unknown }).code
+    if (typeof code === "string" && code !== "") return code
   }
   return undefined
 }
 
 /** Whether a cause down the chain is fetch's refusal of a port on the Fetch standard's block list. */
 const isBadPort = (error: unknown): boolean => {
-  let current: unknown = error
-  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
-    if ((current as { message?: unknown }).message === "bad port") return true
-    current = (current as { cause?: unknown }).cause
+  for (const cause of causeChain(error)) {
+    if ((cause as { message?: unknown }).message === "bad port") return true
   }
   return false
 }

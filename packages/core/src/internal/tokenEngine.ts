@@ -1,7 +1,8 @@
 /**
- * The token engine behind `HosecloudAuth`: the token held in a `Ref` whose changes are published (`engine/stateRef.ts`), single flight through a
- * `Deferred` in that state (`engine/flight.ts`), one refresher per token run by a `Schedule`
- * (`engine/refresher.ts`), retries through `Effect.retry` (`engine/retries.ts`).
+ * The token engine behind `HosecloudAuth`: the token held in a `Ref` whose changes are published
+ * (`engine/stateRef.ts`), single flight through a `Deferred` in that state (`engine/flight.ts`), one
+ * refresher per token run by a `Schedule` (`engine/refresher.ts`), retries through `Effect.retry`
+ * (`engine/retries.ts`).
  *
  * The hot path, `token` with a valid token held, reads the clock and the Ref and returns the `Exit`
  * built when the token arrived: no fiber, no lock, no allocation.

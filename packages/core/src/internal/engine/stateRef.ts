@@ -1,16 +1,17 @@
 /**
  * The engine's state: a `Ref`, and the changes to it published to a `PubSub` that is made when the first
- * subscriber comes (what a `SubscriptionRef` does, without its `PubSub` and semaphore in every engine: a
- * registry holds thousands of engines whose changes nobody watches). A change is published inside the
- * same synchronous step that makes it, so subscribers see the values in the order they were set.
+ * subscriber comes (`lazyPubSub.ts`): what a `SubscriptionRef` does, without its `PubSub` and semaphore in
+ * every engine. A change is published inside the same synchronous step that makes it, so subscribers
+ * see the values in the order they were set.
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
 import * as Ref from "effect/Ref"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as LazyPubSub from "./lazyPubSub.js"
 
 /** @internal */
 export interface StateRef<A> {
@@ -27,19 +28,11 @@ export interface StateRef<A> {
 /** @internal */
 export const make = <A>(initial: A, scope: Scope.Scope): Effect.Effect<StateRef<A>> =>
   Effect.map(Ref.make(initial), (ref) => {
-    let hub: PubSub.PubSub<A> | undefined
-    const hubOf: Effect.Effect<PubSub.PubSub<A>> = Effect.suspend(() =>
-      hub !== undefined ? Effect.succeed(hub) : Effect.flatMap(PubSub.unbounded<A>(), (made) => {
-        if (hub !== undefined) return Effect.as(PubSub.shutdown(made), hub)
-        hub = made
-        return Effect.as(Scope.addFinalizer(scope, PubSub.shutdown(made)), made)
-      })
-    )
+    const hub = LazyPubSub.make<A>(scope)
     const modify = <B>(f: (a: A) => readonly [B, A]) =>
       Ref.modify(ref, (a): [B, A] => {
         const [b, next] = f(a)
-        // false once the PubSub is shut down, with nobody left to tell
-        hub?.unsafeOffer(next)
+        hub.unsafeOffer(next)
         return [b, next]
       })
     return {
@@ -47,7 +40,7 @@ export const make = <A>(initial: A, scope: Scope.Scope): Effect.Effect<StateRef<
       modify,
       set: (a) => modify(() => [undefined, a]),
       changes: Stream.unwrapScoped(
-        Effect.flatMap(hubOf, (pubsub) =>
+        Effect.flatMap(hub.get, (pubsub) =>
           Effect.flatMap(PubSub.subscribe(pubsub), (subscription) =>
             Effect.map(Ref.get(ref), (current) => Stream.concat(Stream.succeed(current), Stream.fromQueue(subscription)))))
       )
