@@ -1,26 +1,29 @@
 /**
  * Many companies in one process: a platform-level integrator holds credentials for each of them. The
  * registry gives every set of credentials its own `HosecloudAuth`, built on first use and released after
- * it has been idle for a while (an `RcMap`), so idle tenants hold no token and run no refresh fiber.
+ * it has been idle for a while, so idle tenants hold no token and run no refresh. A tenant waiting (for its
+ * refresh, its token's expiry, or the end of its idle time) holds no fiber: the registry's one set of timers
+ * wakes it.
  *
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Equivalence from "effect/Equivalence"
 import * as Layer from "effect/Layer"
-import type * as Redacted from "effect/Redacted"
-import * as RcMap from "effect/RcMap"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type * as AccessToken from "./AccessToken.js"
-import type * as AuthError from "./AuthError.js"
+import * as AuthError from "./AuthError.js"
 import * as AuthOptions from "./internal/authOptions.js"
 import * as FlightPermits from "./internal/engine/flightPermits.js"
-import { RefresherRuntime } from "./internal/engine/refresherSlot.js"
+import * as Timers from "./internal/engine/timers.js"
+import * as TenantPool from "./internal/tenantPool.js"
+import * as TokenEngine from "./internal/tokenEngine.js"
 import * as Validation from "./Validation.js"
-import * as HosecloudAuth from "./HosecloudAuth.js"
+import type * as HosecloudAuth from "./HosecloudAuth.js"
 import * as TokenProtocol from "./TokenProtocol.js"
 
 /**
@@ -100,11 +103,13 @@ export interface Options extends HosecloudAuth.CacheOptions {
  */
 export const defaultConcurrency = 64
 
-class Key extends Data.Class<{
+interface Key {
   readonly appKey: string
   readonly appSecurity: Redacted.Redacted<string>
   readonly authUrl: string
-}> {}
+}
+
+const sameSecret = Redacted.getEquivalence(Equivalence.string)
 
 /**
  * A registry, scoped: closing the scope releases every tenant. The cache options are checked once, here;
@@ -120,21 +125,33 @@ export const make = (
     const { concurrency, idleTimeToLive, ...cacheOptions } = options
     const ttl = yield* Validation.duration("idleTimeToLive", idleTimeToLive, "5 minutes")
     const permits = yield* Validation.integer("concurrency", concurrency ?? defaultConcurrency, 1, 10_000)
-    yield* AuthOptions.checkCacheOptions(cacheOptions)
-    // the registry's own client: an RcMap runs a lookup in the context of whoever asks first
+    // checked once: every tenant shares the settings (and the schedules made from them)
+    const { settings, sharing } = yield* AuthOptions.checkCacheOptions(cacheOptions)
+    if (sharing !== undefined) {
+      // one store key for every tenant would hand one tenant's token to all the others
+      return yield* new AuthError.InvalidOptions({
+        option: "sharing",
+        rule: "cannot be given to a TenantRegistry: its tenants have tokens of their own"
+      })
+    }
+    // the registry's own client: a tenant is built in the context of whoever asks first
     const http = yield* HttpClient.HttpClient
     // one bound for all the tenants' token requests
     const flightPermits = yield* FlightPermits.make(permits)
-    // every tenant's refresher is forked on this one runtime, instead of a runtime captured per tenant
-    const refresherRuntime = yield* Effect.runtime<never>()
-    const tenants = yield* RcMap.make({
+    // one set of timers for every tenant's refresh and expiry: a waiting tenant holds no fiber
+    const timers = yield* Timers.make
+    const tenants = yield* TenantPool.make({
+      // the credentials were checked by `keyOf`, the options above: the protocol and the engine, no more
       lookup: (key: Key) =>
-        HosecloudAuth.make({ ...cacheOptions, ...key }).pipe(
+        Effect.flatMap(TokenProtocol.v3(key), (protocol) => TokenEngine.make(protocol, settings, undefined)).pipe(
           Effect.provideService(HttpClient.HttpClient, http),
           Effect.provideService(FlightPermits.FlightPermits, flightPermits),
-          Effect.provideService(RefresherRuntime, refresherRuntime)
+          Effect.provideService(Timers.SharedTimers, timers)
         ),
-      idleTimeToLive: ttl
+      idOf: (key) => `${key.authUrl} ${key.appKey}`,
+      equals: (self, that) => sameSecret(self.appSecurity, that.appSecurity),
+      idleTimeToLive: ttl,
+      timers
     })
     // on close, before the tenants are released: a tenant still waiting for a permit gives up, instead of
     // being handed the permit of a tenant closed before it and sending a request nobody will read
@@ -145,16 +162,16 @@ export const make = (
           AuthOptions.checkCredentials(credentials),
           Validation.url("authUrl", credentials.authUrl, TokenProtocol.defaultAuthUrl)
         ]),
-        ([checked, authUrl]) => new Key({ ...checked, authUrl })
+        ([checked, authUrl]): Key => ({ ...checked, authUrl })
       )
-    const get = (credentials: Credentials) => Effect.flatMap(keyOf(credentials), (key) => RcMap.get(tenants, key))
+    const get = (credentials: Credentials) => Effect.flatMap(keyOf(credentials), (key) => tenants.get(key))
     const use = <A, E, R>(credentials: Credentials, f: (auth: HosecloudAuth.Service) => Effect.Effect<A, E, R>) =>
       Effect.scoped(Effect.flatMap(get(credentials), f))
     return {
       get,
       use,
       token: (credentials) => use(credentials, (auth) => auth.token),
-      size: Effect.map(RcMap.keys(tenants), (keys) => keys.length)
+      size: tenants.size
     }
   })
 

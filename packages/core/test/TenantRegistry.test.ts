@@ -1,8 +1,8 @@
-import { TenantRegistry } from "@effect-hosecloud/core"
+import { TenantRegistry, TokenStore } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Logger, LogLevel, Redacted, Ref, Scope, TestClock } from "effect"
+import { Effect, Exit, Fiber, Logger, LogLevel, Redacted, Ref, Scope, Supervisor, TestClock } from "effect"
 import { heapAfterGc } from "./utils/heap.js"
 
 const tenant = (i: number) => ({ appKey: `tenant-${i}`, appSecurity: Redacted.make(`secret-${i}`) })
@@ -52,6 +52,62 @@ describe("TenantRegistry", () => {
       assert.strictEqual(yield* registry.size, 0)
       // had a refresh fiber survived, 24 hours would have cost a dozen refreshes
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
+    }))
+
+  it.scoped("a tenant used again before idleTimeToLive is kept: its idle time starts over", () =>
+    Effect.gen(function*() {
+      const { registry, sim } = yield* setup(1, { idleTimeToLive: "10 minutes" })
+      const first = yield* registry.token(tenant(0))
+      yield* TestClock.adjust("9 minutes")
+      assert.strictEqual(yield* registry.token(tenant(0)), first)
+      yield* TestClock.adjust("9 minutes")
+      assert.strictEqual(yield* registry.size, 1, "idle for 9 minutes since its last use")
+      yield* TestClock.adjust("2 minutes")
+      assert.strictEqual(yield* registry.size, 0)
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 1)
+      // a released tenant is built afresh, with a token of its own
+      const again = yield* registry.token(tenant(0))
+      assert.notStrictEqual(Redacted.value(again.accessToken), Redacted.value(first.accessToken))
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2)
+    }))
+
+  it.scoped("100 tenants holding tokens run no fiber each; every refresh comes due on the registry's timers", () =>
+    Effect.gen(function*() {
+      const tenants = 100
+      const supervisor = yield* Supervisor.track
+      const { registry, sim } = yield* setup(tenants, { idleTimeToLive: "1 day" }).pipe(Effect.supervised(supervisor))
+      const tokens = yield* Effect.forEach(Array.from({ length: tenants }, (_, i) => i), (i) => registry.token(tenant(i)), {
+        concurrency: 10
+      }).pipe(Effect.supervised(supervisor))
+      const live = () =>
+        Effect.map(supervisor.value, (fibers) => fibers.filter((fiber) => fiber.unsafePoll() === null).length)
+      // the registry's timer fiber (and what the test clock keeps of it): the same for 1 tenant or 100
+      const waiting = yield* live()
+      assert.isAtMost(waiting, 3, `${waiting} fibers alive`)
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), tenants)
+      // 2-hour tokens are refreshed 5 minutes before they expire: each tenant once, in the background
+      yield* TestClock.adjust("116 minutes")
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2 * tenants)
+      assert.isAtMost(yield* live(), waiting)
+      const renewed = yield* Effect.forEach(Array.from({ length: tenants }, (_, i) => i), (i) => registry.token(tenant(i)))
+      renewed.forEach((token, i) => {
+        assert.strictEqual(token.corpId, `CORP${i}`)
+        assert.notStrictEqual(Redacted.value(token.accessToken), Redacted.value(tokens[i].accessToken))
+      })
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 2 * tenants)
+    }))
+
+  it.effect("refuses `sharing`: one store key would hand one tenant's token to every other", () =>
+    Effect.gen(function*() {
+      const store = yield* TokenStore.makeMemory
+      const error = yield* Effect.flip(
+        TenantRegistry.make({ sharing: { store, key: "one-key" } }).pipe(
+          Effect.provideService(HttpClient.HttpClient, HttpClient.make(() => Effect.die("no request"))),
+          Effect.scoped
+        )
+      )
+      assert.strictEqual(error._tag, "InvalidOptions")
+      assert.strictEqual(error.option, "sharing")
     }))
 
   it.scoped("tenants use the registry's HTTP client, whatever client the caller's context has", () =>

@@ -1,8 +1,8 @@
 /**
  * The token engine behind `HosecloudAuth`: the token held in a `Ref` whose changes are published
  * (`engine/stateRef.ts`), single flight through a `Deferred` in that state (`engine/flight.ts`), one
- * refresher per token run by a `Schedule` (`engine/refresher.ts`), retries through `Effect.retry`
- * (`engine/retries.ts`).
+ * refresher per token run by a `Schedule`, waiting for its time as a wake-up rather than a fiber
+ * (`engine/refresher.ts`), retries through `Effect.retry` (`engine/retries.ts`).
  *
  * The hot path, `token` with a valid token held, reads the clock and the Ref and returns the `Exit`
  * built when the token arrived: no fiber, no lock, no allocation.
@@ -19,13 +19,13 @@ import type * as AccessToken from "../AccessToken.js"
 import type * as AuthError from "../AuthError.js"
 import type * as HosecloudAuth from "../HosecloudAuth.js"
 import type * as TokenProtocol from "../TokenProtocol.js"
-import * as Events from "./engine/events.js"
+import { Events } from "./engine/events.js"
 import { awaitToken } from "./engine/flight.js"
 import { FlightPermits } from "./engine/flightPermits.js"
 import * as Model from "./engine/model.js"
 import { refresherFor } from "./engine/refresher.js"
 import * as RefresherSlot from "./engine/refresherSlot.js"
-import * as StateRef from "./engine/stateRef.js"
+import { StateRef } from "./engine/stateRef.js"
 import type * as SharedToken from "./sharedToken.js"
 
 /** @internal */
@@ -42,7 +42,7 @@ export const make = (
 ): Effect.Effect<HosecloudAuth.Service, never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
-    const state = yield* StateRef.make(Model.initial, scope)
+    const state = new StateRef(Model.initial, scope)
     const refresher = yield* RefresherSlot.make
     // released before the refresher and the flights are stopped: from here on nothing is served or started.
     // (`Scope.addFinalizer`: `Effect.addFinalizer` would keep a copy of this fiber's references per engine)
@@ -51,7 +51,7 @@ export const make = (
       protocol,
       settings,
       state,
-      events: Events.make(scope),
+      events: new Events(scope),
       scope,
       flightPermits: Option.getOrUndefined(yield* Effect.serviceOption(FlightPermits)),
       stopRefresher: refresher.stop,
@@ -113,7 +113,7 @@ const service = (engine: Model.Engine): HosecloudAuth.Service => {
   // each token the Ref holds from now on: the one held when a subscriber starts is not new to it. Both
   // streams are built when run, not here: a registry holds thousands of engines nobody subscribes to
   const changes = Stream.suspend(() =>
-    state.changes.pipe(
+    state.changes().pipe(
       Stream.map((s) => s.entry?.token),
       Stream.changesWith((a, b) => a === b),
       Stream.drop(1),
@@ -121,5 +121,7 @@ const service = (engine: Model.Engine): HosecloudAuth.Service => {
     )
   )
 
-  return { token, refresh, invalidate, current, changes, events: engine.events.stream }
+  const events = Stream.suspend(() => engine.events.stream())
+
+  return { token, refresh, invalidate, current, changes, events }
 }

@@ -31,7 +31,9 @@ export class ManualClock implements Clock.Clock {
 
   /** Moves to `at`, waking every sleeper due on the way, in order, and letting it run. */
   advanceTo(at: number): Effect.Effect<void> {
-    const letRun = Effect.repeatN(Effect.yieldNow(), 3)
+    // a due refresh goes from the timers' fiber to a refresher fiber to a flight fiber: a dozen turns of the
+    // scheduler let the whole chain run before the clock moves on
+    const letRun = Effect.repeatN(Effect.yieldNow(), 12)
     const step: Effect.Effect<void> = Effect.suspend(() => {
       const next = this.sleeps[0]
       if (next === undefined || next.at > at) {

@@ -7,21 +7,23 @@
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as LazyPubSub from "./lazyPubSub.js"
+import { LazyPubSub } from "./lazyPubSub.js"
 import type { AuthEvent } from "./model.js"
 
-/** @internal */
-export interface Events {
-  readonly publish: (event: AuthEvent) => Effect.Effect<void>
-  /** Every event from the moment the stream starts; it ends when the engine's scope closes. */
-  readonly stream: Stream.Stream<AuthEvent>
-}
-
 /** Events whose `PubSub`, once made, is shut down with `scope`. @internal */
-export const make = (scope: Scope.Scope): Events => {
-  const hub = LazyPubSub.make<AuthEvent>(scope)
-  return {
-    publish: (event) => Effect.sync(() => hub.unsafeOffer(event)),
-    stream: Stream.unwrap(Effect.map(hub.get, (pubsub) => Stream.fromPubSub(pubsub)))
+export class Events {
+  private readonly hub: LazyPubSub<AuthEvent>
+
+  constructor(scope: Scope.Scope) {
+    this.hub = new LazyPubSub(scope)
+  }
+
+  publish(event: AuthEvent): Effect.Effect<void> {
+    return Effect.sync(() => this.hub.unsafeOffer(event))
+  }
+
+  /** Every event from the moment the stream starts; it ends when the engine's scope closes. */
+  stream(): Stream.Stream<AuthEvent> {
+    return Stream.unwrap(Effect.map(this.hub.get(), (pubsub) => Stream.fromPubSub(pubsub)))
   }
 }

@@ -1,13 +1,15 @@
 /**
- * The refresher of one token. It steps `refreshSchedule` with the token (`Effect.scheduleFrom`); at each
- * recurrence it refreshes in the background, retrying a `SystemError` on `retry` with every delay cut
- * at the token's expiry, while the token is still served to everyone. A new token, however it arrives,
- * replaces the refresher. When the refresh gives up or the schedule ends, the token is served until it
- * expires and nothing is asked until a caller needs a token again.
+ * The refresher of one token. It steps `refreshSchedule` with the token (`Schedule.step`, as
+ * `Effect.scheduleFrom` does) and waits for the refresh to be due as a wake-up in the engine's refresher
+ * slot (`refresherSlot.ts`), holding no fiber. When due, it refreshes in the background, retrying a
+ * `SystemError` on `retry` with every delay cut at the token's expiry, while the token is still served to
+ * everyone. A new token, however it arrives, replaces the refresher. When the refresh gives up or the
+ * schedule ends, the token is served until it expires (announced by a last wake-up) and nothing is asked
+ * until a caller needs a token again.
  *
  * Two guards hold whatever the schedule: a refresh is never due before half the token's life has passed
  * (so no schedule can cause a loop of refreshes), and a delay longer than a timer can hold is waited out
- * in pieces (so a 30-day token is refreshed on the real clock).
+ * in pieces by the timers (so a 30-day token is refreshed on the real clock).
  *
  * @internal
  */
@@ -15,37 +17,18 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as Intervals from "effect/ScheduleIntervals"
 import type * as AccessToken from "../../AccessToken.js"
 import type * as AuthError from "../../AuthError.js"
 import * as Http from "../http.js"
-import { sleepMillis, timerSized } from "../longSleep.js"
 import { joinFlight } from "./flight.js"
 import * as Metrics from "./metrics.js"
 import { type Engine, type Entry, knownSecrets } from "./model.js"
+import type { Turn, Work } from "./refresherSlot.js"
 import { announced, retrySystemErrors } from "./retries.js"
-
-/** The user's schedule, held back to half the token's life, announcing each refresh it schedules. */
-const scheduleFor = (engine: Engine, entry: Entry) =>
-  engine.settings.refreshSchedule.pipe(
-    Schedule.modifyDelayEffect((_, delay) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const halfLife = entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2
-        const at = Math.max(now + Duration.toMillis(delay), halfLife)
-        const when = Number.isFinite(at) ? DateTime.make(at) : Option.none()
-        const announce: Effect.Effect<unknown> = Option.match(when, {
-          onNone: () => Effect.void,
-          onSome: (at) =>
-            engine.events.publish({ _tag: "RefreshScheduled", at: DateTime.toUtc(at), token: entry.token })
-        })
-        return Effect.zipRight(announce, timerSized(Math.ceil(at - now)))
-      })
-    )
-  )
 
 /** One background refresh of `entry`, retried until it succeeds or the token expires. */
 const refreshOnce = (engine: Engine, entry: Entry): Effect.Effect<AccessToken.AccessToken, AuthError.AuthError> => {
@@ -63,24 +46,61 @@ const refreshOnce = (engine: Engine, entry: Entry): Effect.Effect<AccessToken.Ac
   )
 }
 
-/** The refresher of `entry`, to run in the engine's refresher slot. @internal */
-export const refresherFor = (engine: Engine, entry: Entry): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    // built when due, not held by the sleeping fiber
-    const refresh = Effect.suspend(() => refreshOnce(engine, entry))
-    yield* Effect.scheduleFrom(refresh, entry.token, scheduleFor(engine, entry)).pipe(
-      // the refresh gave up (its failures were reported) or the schedule ended: served until it expires
-      Effect.catchAll(() => Effect.void)
-    )
-    const left = entry.expiresAt - (yield* Clock.currentTimeMillis)
-    if (left > 0) yield* sleepMillis(left)
-    yield* Metric.set(Metrics.secondsToExpiry, 0)
-    yield* engine.events.publish({ _tag: "TokenExpired", token: entry.token })
-  }).pipe(
-    Effect.catchAllCause((cause) =>
-      Cause.isInterruptedOnly(cause) ? Effect.void : Effect.flatMap(engine.state.get, (state) =>
-        Effect.logError("Hosecloud token refresher failed; tokens are fetched on demand until the next one").pipe(
-          Effect.annotateLogs({ detail: Http.safeDefect(Cause.squash(cause), knownSecrets(engine, state)).message })
-        ))
-    )
+/** A piece of the refresher's work, reporting what it did not expect. */
+const guarded = (engine: Engine, work: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.catchAllCause(work, (cause) =>
+    Cause.isInterruptedOnly(cause) ? Effect.void : Effect.flatMap(engine.state.get, (state) =>
+      Effect.logError("Hosecloud token refresher failed; tokens are fetched on demand until the next one").pipe(
+        Effect.annotateLogs({ detail: Http.safeDefect(Cause.squash(cause), knownSecrets(engine, state)).message })
+      )))
+
+/** The token has expired with nothing to replace it: reported, and nothing is asked until a caller needs one. */
+const expired = (engine: Engine, entry: Entry): Effect.Effect<void> =>
+  Effect.zipRight(
+    Metric.set(Metrics.secondsToExpiry, 0),
+    engine.events.publish({ _tag: "TokenExpired", token: entry.token })
   )
+
+/** Served until it expires: a wake-up at its expiry. */
+const untilExpiry = (engine: Engine, turn: Turn, entry: Entry): Effect.Effect<void> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    now < entry.expiresAt ? turn.later(entry.expiresAt, () => guarded(engine, expired(engine, entry))) : expired(engine, entry))
+
+/**
+ * Steps the schedule with `input`: the refresh is due when it says, but never before half the token's
+ * life; it is announced, and a wake-up waits for it. A schedule that is done leaves the token to expire.
+ */
+const plan = (
+  engine: Engine,
+  turn: Turn,
+  entry: Entry,
+  input: AccessToken.AccessToken,
+  state: unknown
+): Effect.Effect<void> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.flatMap(engine.settings.refreshSchedule.step(now, input, state), ([next, _, decision]) => {
+      if (ScheduleDecision.isDone(decision)) return untilExpiry(engine, turn, entry)
+      const halfLife = entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2
+      const at = Math.max(Intervals.start(decision.intervals), halfLife)
+      // a schedule that waits forever: the token is served until it expires
+      if (!Number.isFinite(at)) return untilExpiry(engine, turn, entry)
+      return Effect.zipRight(
+        engine.events.publish({ _tag: "RefreshScheduled", at: DateTime.unsafeMake(at), token: entry.token }),
+        turn.later(at, (turn) => guarded(engine, refreshThenPlan(engine, turn, entry, next)))
+      )
+    }))
+
+/**
+ * The refresh, when due. Its token normally replaces this refresher with its own; if it is still here
+ * (the token was not installed), the schedule is stepped with it. A refresh that gives up (its failures
+ * were reported) leaves the token to expire.
+ */
+const refreshThenPlan = (engine: Engine, turn: Turn, entry: Entry, state: unknown): Effect.Effect<void> =>
+  Effect.matchEffect(refreshOnce(engine, entry), {
+    onFailure: () => untilExpiry(engine, turn, entry),
+    onSuccess: (token) => plan(engine, turn, entry, token, state)
+  })
+
+/** The refresher of `entry`, to start in the engine's refresher slot. @internal */
+export const refresherFor = (engine: Engine, entry: Entry): Work => (turn) =>
+  guarded(engine, plan(engine, turn, entry, entry.token, engine.settings.refreshSchedule.initial))

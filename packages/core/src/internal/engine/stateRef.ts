@@ -1,8 +1,9 @@
 /**
  * The engine's state: a `Ref`, and the changes to it published to a `PubSub` that is made when the first
  * subscriber comes (`lazyPubSub.ts`): what a `SubscriptionRef` does, without its `PubSub` and semaphore in
- * every engine. A change is published inside the same synchronous step that makes it, so subscribers
- * see the values in the order they were set.
+ * every engine. A change is published inside the same synchronous step that makes it, so subscribers see
+ * the values in the order they were set. A class: a registry holds thousands, and its methods and the
+ * `changes` stream (built when asked for) cost nothing per engine.
  *
  * @internal
  */
@@ -11,38 +12,42 @@ import * as PubSub from "effect/PubSub"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as LazyPubSub from "./lazyPubSub.js"
+import { LazyPubSub } from "./lazyPubSub.js"
 
 /** @internal */
-export interface StateRef<A> {
+export class StateRef<A> {
+  private readonly ref: Ref.Ref<A>
+  private readonly hub: LazyPubSub<A>
+  /** `Ref.get` of the state: one effect, made with the `Ref`. */
   readonly get: Effect.Effect<A>
-  readonly modify: <B>(f: (a: A) => readonly [B, A]) => Effect.Effect<B>
-  readonly set: (a: A) => Effect.Effect<void>
+
+  constructor(initial: A, scope: Scope.Scope) {
+    this.ref = Ref.unsafeMake(initial)
+    this.hub = new LazyPubSub(scope)
+    this.get = Ref.get(this.ref)
+  }
+
+  modify<B>(f: (a: A) => readonly [B, A]): Effect.Effect<B> {
+    return Ref.modify(this.ref, (a): [B, A] => {
+      const [b, next] = f(a)
+      this.hub.unsafeOffer(next)
+      return [b, next]
+    })
+  }
+
+  set(a: A): Effect.Effect<void> {
+    return this.modify(() => [undefined, a])
+  }
+
   /**
    * The value when the stream starts, then each value set after it. A value set while the stream starts
-   * may come twice in a row; the stream ends when `scope` closes.
+   * may come twice in a row; the stream ends when the scope closes.
    */
-  readonly changes: Stream.Stream<A>
+  changes(): Stream.Stream<A> {
+    return Stream.unwrapScoped(
+      Effect.flatMap(this.hub.get(), (pubsub) =>
+        Effect.flatMap(PubSub.subscribe(pubsub), (subscription) =>
+          Effect.map(this.get, (current) => Stream.concat(Stream.succeed(current), Stream.fromQueue(subscription)))))
+    )
+  }
 }
-
-/** @internal */
-export const make = <A>(initial: A, scope: Scope.Scope): Effect.Effect<StateRef<A>> =>
-  Effect.map(Ref.make(initial), (ref) => {
-    const hub = LazyPubSub.make<A>(scope)
-    const modify = <B>(f: (a: A) => readonly [B, A]) =>
-      Ref.modify(ref, (a): [B, A] => {
-        const [b, next] = f(a)
-        hub.unsafeOffer(next)
-        return [b, next]
-      })
-    return {
-      get: Ref.get(ref),
-      modify,
-      set: (a) => modify(() => [undefined, a]),
-      changes: Stream.unwrapScoped(
-        Effect.flatMap(hub.get, (pubsub) =>
-          Effect.flatMap(PubSub.subscribe(pubsub), (subscription) =>
-            Effect.map(Ref.get(ref), (current) => Stream.concat(Stream.succeed(current), Stream.fromQueue(subscription)))))
-      )
-    }
-  })
