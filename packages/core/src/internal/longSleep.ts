@@ -1,10 +1,10 @@
 /**
  * Effect's default clock hands sleeps to `setTimeout`, which cannot wait longer than 2^31-1 ms (24.8 days);
  * Effect treats a longer sleep as infinite, so it never wakes. Tokens can live longer than that (the
- * legacy v2 exchange issues 32-day tokens), so the refresher waits out the part of a long delay that a
- * timer cannot hold in pieces, measuring what is left against the clock after each one, and hands the
- * rest to its schedule. No clock is swapped: a fiber that changes its clock carries a copy of its whole
- * context for as long as it sleeps, and a registry holds one sleeping refresher per tenant.
+ * legacy v2 exchange issues 32-day tokens). The timers (`engine/timers.ts`) sleep at most `maxTimerMillis`
+ * at a time; a retry's delay is waited out here in pieces, measuring what is left against the clock after
+ * each one, and the rest handed to its schedule. No clock is swapped: a fiber that changes its clock
+ * carries a copy of its whole context for as long as it sleeps.
  *
  * @internal
  */
@@ -38,9 +38,3 @@ export const timerSized = (millis: number): Effect.Effect<Duration.Duration> => 
     )
   })
 }
-
-/** Sleeps `millis` on the current clock, however long. @internal */
-export const sleepMillis = (millis: number): Effect.Effect<void> =>
-  millis <= maxTimerMillis
-    ? Effect.sleep(Duration.millis(Math.max(0, millis)))
-    : Effect.clockWith((clock) => sleepUntil(clock.unsafeCurrentTimeMillis() + millis))
