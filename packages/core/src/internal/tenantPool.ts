@@ -26,13 +26,24 @@ export interface TenantPool<K, A, E> {
   readonly size: Effect.Effect<number>
 }
 
-class Entry<K, A, E> {
+class Entry<K, A, E> implements Timers.Task {
   /** Awaited while the value is built; then dropped for `outcome` (a `Deferred` costs more than its value). */
   building: Deferred.Deferred<A, E> | undefined = Deferred.unsafeMake<A, E>(FiberId.none)
   outcome: Exit.Exit<A, E> | undefined = undefined
   refs = 1
   idle: Timers.Wakeup | undefined = undefined
-  constructor(readonly key: K, readonly scope: Scope.CloseableScope) {}
+  constructor(
+    readonly key: K,
+    readonly scope: Scope.CloseableScope,
+    /** The pool's one function for an entry whose idle time is over. */
+    private readonly expire: (entry: Entry<K, A, E>) => void
+  ) {}
+
+  /** The idle time is over. @internal */
+  wake(): void {
+    this.idle = undefined
+    if (this.refs === 0) this.expire(this)
+  }
 }
 
 /** @internal */
@@ -70,16 +81,17 @@ export const make = <K, A, E>(options: {
         return Scope.close(entry.scope, exit)
       })
 
+    const expire = (entry: Entry<K, A, E>) => {
+      timers.fork(remove(entry.key, entry, Exit.void))
+    }
+
     const release = (key: K, entry: Entry<K, A, E>): Effect.Effect<void> =>
       Effect.clockWith((clock) =>
         Effect.suspend(() => {
           entry.refs--
           if (entry.refs > 0 || closed) return Effect.void
           if (idleMillis <= 0) return remove(key, entry, Exit.void)
-          entry.idle = timers.at(clock.unsafeCurrentTimeMillis() + idleMillis, () => {
-            entry.idle = undefined
-            if (entry.refs === 0) timers.fork(remove(key, entry, Exit.void))
-          })
+          entry.idle = timers.at(clock.unsafeCurrentTimeMillis() + idleMillis, entry)
           return Effect.void
         })
       )
@@ -114,7 +126,7 @@ export const make = <K, A, E>(options: {
         return { entry, isNew: false }
       }
       if (scope === undefined) return undefined
-      const entry = new Entry<K, A, E>(key, scope)
+      const entry = new Entry<K, A, E>(key, scope, expire)
       const id = idOf(key)
       const list = entries.get(id)
       if (list === undefined) entries.set(id, [entry])

@@ -44,9 +44,10 @@ export const make = (
     const scope = yield* Effect.scope
     const state = new StateRef(Model.initial, scope)
     const refresher = yield* RefresherSlot.make
-    // released before the refresher and the flights are stopped: from here on nothing is served or started.
+    // one finalizer, built when it runs: the state is closed (from here on nothing is served or started),
+    // then the refresher is stopped. Flights, forked into the scope, are interrupted by the scope itself.
     // (`Scope.addFinalizer`: `Effect.addFinalizer` would keep a copy of this fiber's references per engine)
-    yield* Scope.addFinalizer(scope, state.set(Model.closed))
+    yield* Scope.addFinalizer(scope, Effect.suspend(() => Effect.zipRight(state.set(Model.closed), refresher.close())))
     const engine: Model.Engine = {
       protocol,
       settings,

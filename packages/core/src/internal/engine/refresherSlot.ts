@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as Timers from "./timers.js"
 
 /** One piece of a refresher's work, given its turn in the slot. @internal */
@@ -30,8 +30,10 @@ export interface Turn {
 }
 
 /** @internal */
-export class RefresherSlot {
+export class RefresherSlot implements Timers.Task {
   private current: Turn | undefined = undefined
+  /** What the wake-up starts. */
+  private next: Work | undefined = undefined
   private fiber: Fiber.RuntimeFiber<void> | undefined = undefined
   private wakeup: Timers.Wakeup | undefined = undefined
   private closed = false
@@ -65,17 +67,22 @@ export class RefresherSlot {
   wakeAt(turn: Turn, at: number, next: Work): void {
     if (this.current !== turn) return
     this.drop()
-    const set: Timers.Wakeup = this.timers.at(at, () => {
-      if (this.wakeup !== set) return
-      this.wakeup = undefined
-      this.start(next)
-    })
-    this.wakeup = set
+    this.next = next
+    // the slot is the wake-up's task: a cancelled wake-up never runs, so the one that runs is the latest
+    this.wakeup = this.timers.at(at, this)
+  }
+
+  /** The wake-up is due. @internal */
+  wake(): void {
+    const next = this.next
+    this.drop()
+    if (next !== undefined) this.start(next)
   }
 
   private drop() {
     this.wakeup?.cancel()
     this.wakeup = undefined
+    this.next = undefined
   }
 
   private take(): Effect.Effect<void> {
@@ -104,12 +111,11 @@ class SlotTurn implements Turn {
   }
 }
 
-/** The engine's slot, on the shared timers if a registry provides them, else on its own. @internal */
-export const make: Effect.Effect<RefresherSlot, never, Scope.Scope> = Effect.gen(function*() {
-  const scope = yield* Effect.scope
-  const shared = yield* Effect.serviceOption(Timers.SharedTimers)
-  const slot = new RefresherSlot(Option.isSome(shared) ? shared.value : yield* Timers.make)
-  // `Scope.addFinalizer`: `Effect.addFinalizer` would keep a copy of this fiber's references per engine
-  yield* Scope.addFinalizer(scope, slot.close())
-  return slot
-})
+/**
+ * The engine's slot, on the shared timers if a registry provides them, else on timers of its own (in the
+ * scope). The engine closes the slot with its scope (`close`). @internal
+ */
+export const make: Effect.Effect<RefresherSlot, never, Scope.Scope> = Effect.map(
+  Effect.flatMap(Effect.serviceOption(Timers.SharedTimers), Option.match({ onNone: () => Timers.make, onSome: Effect.succeed })),
+  (timers) => new RefresherSlot(timers)
+)

@@ -5,9 +5,9 @@
  * `Timers` among all its tenants, a `HosecloudAuth` on its own makes its own.
  *
  * The fiber sleeps on the clock in context (a `TestClock` drives it in tests), at most as long as a timer
- * can hold at a time: a wake-up 30 days away is reached in pieces. A callback runs in that fiber, so it
- * does no more than note something or fork a fiber (`fork`); one that throws is reported, and the others
- * still run.
+ * can hold at a time: a wake-up 30 days away is reached in pieces. A task runs in that fiber, so it does
+ * no more than note something or fork a fiber (`fork`); one that throws is reported, and the others still
+ * run.
  *
  * @internal
  */
@@ -28,10 +28,20 @@ export interface Wakeup {
   readonly cancel: () => void
 }
 
+/**
+ * What a wake-up runs: an object with a `wake` method, so that the holder of a wake-up (a refresher's
+ * slot, a registry's tenant) can be its own task instead of making a closure per wake-up.
+ *
+ * @internal
+ */
+export interface Task {
+  readonly wake: () => void
+}
+
 /** @internal */
 export interface Timers {
   /** Runs `task` once the clock reaches `at` (milliseconds); at once if it has. Nothing after the scope closed. */
-  readonly at: (at: number, task: () => void) => Wakeup
+  readonly at: (at: number, task: Task) => Wakeup
   /** Forks `effect` on the runtime the timers were made in: not as a child of whoever calls. */
   readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
 }
@@ -47,7 +57,7 @@ class Entry implements Wakeup {
     readonly at: number,
     /** Ties are run in the order they were added. */
     readonly seq: number,
-    public task: (() => void) | undefined
+    public task: Task | undefined
   ) {}
   cancel() {
     this.task = undefined
@@ -132,7 +142,7 @@ export const make: Effect.Effect<Timers, never, Scope.Scope> = Effect.gen(functi
       const task = first.task
       first.task = undefined
       try {
-        task?.()
+        task?.wake()
       } catch (defect) {
         defects.push(defect)
       }
@@ -166,7 +176,7 @@ export const make: Effect.Effect<Timers, never, Scope.Scope> = Effect.gen(functi
     })
   )
 
-  const at = (at: number, task: () => void): Wakeup => {
+  const at = (at: number, task: Task): Wakeup => {
     const entry = new Entry(heap, at, seq++, task)
     if (closed || Number.isNaN(at)) return entry
     heap.push(entry)
