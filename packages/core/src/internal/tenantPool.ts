@@ -32,6 +32,8 @@ class Entry<K, A, E> implements Timers.Task {
   outcome: Exit.Exit<A, E> | undefined = undefined
   refs = 1
   idle: Timers.Wakeup | undefined = undefined
+  /** Out of the pool, its scope closed: a share given back to it leaves nothing to release. */
+  removed = false
   constructor(
     readonly key: K,
     readonly scope: Scope.CloseableScope,
@@ -71,6 +73,7 @@ export const make = <K, A, E>(options: {
         const id = idOf(key)
         const list = entries.get(id)
         const at = list === undefined ? -1 : list.indexOf(entry)
+        entry.removed = true
         if (at >= 0) {
           size--
           if (list!.length === 1) entries.delete(id)
@@ -89,7 +92,7 @@ export const make = <K, A, E>(options: {
       Effect.clockWith((clock) =>
         Effect.suspend(() => {
           entry.refs--
-          if (entry.refs > 0 || closed) return Effect.void
+          if (entry.refs > 0 || closed || entry.removed) return Effect.void
           if (idleMillis <= 0) return remove(key, entry, Exit.void)
           entry.idle = timers.at(clock.unsafeCurrentTimeMillis() + idleMillis, entry)
           return Effect.void
