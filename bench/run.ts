@@ -1,7 +1,8 @@
 // pnpm bench: every figure is measured against a baseline in the same run and reported as a ratio, with
 // the absolute numbers and the spread of the per-round ratios, in BENCHMARKS.md and bench/ratios.svg. It
 // reports; it never fails. Variants alternate round by round (their order swapped every round), after a
-// warm-up, so that what the machine does meanwhile falls on both.
+// warm-up, so that what the machine does meanwhile falls on both. It runs the built packages (dist, mapped by
+// bench/tsx.tsconfig.json), the code users install, not the sources.
 import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
 import { HosecloudAuth, HosecloudClient, TenantRegistry, TokenProtocol } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
@@ -264,7 +265,7 @@ const categoryOf = (url: string, functionName: string): string => {
   if (functionName === "(garbage collector)") return "garbage collection"
   if (url.includes("/@effect/platform/") || url.includes("/platform/dist/")) return "@effect/platform"
   if (url.includes("/effect/dist/")) return "effect (runtime, fibers, data types)"
-  if (url.includes("/packages/core/dist/")) return "this library"
+  if (url.includes("/packages/core/dist/") || url.includes("/packages/core/src/")) return "this library"
   if (url === "" || url.startsWith("node:") || !url.includes("/")) return "Node (fetch Response, AbortController, streams)"
   return "other (the bench itself)"
 }
@@ -629,7 +630,7 @@ const replicas = Effect.gen(function*() {
             cwd: root,
             env: {
               ...process.env,
-              TSX_TSCONFIG_PATH: path.join(root, "tsconfig.base.json"),
+              TSX_TSCONFIG_PATH: path.join(here, "tsx.tsconfig.json"),
               SIM_URL: url,
               REDIS_URL: shared ? `redis://127.0.0.1:${port}` : "",
               CALLERS: "1000"
