@@ -113,7 +113,8 @@ const sameSecret = Redacted.getEquivalence(Equivalence.string)
 
 /**
  * A registry, scoped: closing the scope releases every tenant. The cache options are checked once, here;
- * each tenant's credentials when it is first asked for.
+ * each tenant's credentials when it is first asked for. `sharing` is refused (an `InvalidOptions`): one
+ * store key for every tenant would hand one tenant's token to all the others.
  *
  * @since 0.1.0
  * @category constructors
