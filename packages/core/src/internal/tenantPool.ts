@@ -68,9 +68,9 @@ export const make = <K, A, E>(options: {
     const find = (key: K): Entry<K, A, E> | undefined => entries.get(idOf(key))?.find((entry) => equals(entry.key, key))
 
     /** Takes `entry` out of the pool (if it is still there) and closes its scope. */
-    const remove = (key: K, entry: Entry<K, A, E>, exit: Exit.Exit<unknown, unknown>) =>
+    const remove = (entry: Entry<K, A, E>, exit: Exit.Exit<unknown, unknown>) =>
       Effect.suspend(() => {
-        const id = idOf(key)
+        const id = idOf(entry.key)
         const list = entries.get(id)
         const at = list === undefined ? -1 : list.indexOf(entry)
         entry.removed = true
@@ -85,15 +85,15 @@ export const make = <K, A, E>(options: {
       })
 
     const expire = (entry: Entry<K, A, E>) => {
-      timers.fork(remove(entry.key, entry, Exit.void))
+      timers.fork(remove(entry, Exit.void))
     }
 
-    const release = (key: K, entry: Entry<K, A, E>): Effect.Effect<void> =>
+    const release = (entry: Entry<K, A, E>): Effect.Effect<void> =>
       Effect.clockWith((clock) =>
         Effect.suspend(() => {
           entry.refs--
           if (entry.refs > 0 || closed || entry.removed) return Effect.void
-          if (idleMillis <= 0) return remove(key, entry, Exit.void)
+          if (idleMillis <= 0) return remove(entry, Exit.void)
           entry.idle = timers.at(clock.unsafeCurrentTimeMillis() + idleMillis, entry)
           return Effect.void
         })
@@ -111,12 +111,12 @@ export const make = <K, A, E>(options: {
     const valueOf = (entry: Entry<K, A, E>): Effect.Effect<A, E> =>
       Effect.suspend(() => entry.outcome ?? Deferred.await(entry.building!))
 
-    /** Builds the entry of `key` in the calling fiber, and settles it with the outcome. */
-    const build = (key: K, entry: Entry<K, A, E>): Effect.Effect<void> =>
-      Effect.flatMap(Effect.exit(Scope.extend(lookup(key), entry.scope)), (exit) =>
+    /** Builds `entry` in the calling fiber, and settles it with the outcome. */
+    const build = (entry: Entry<K, A, E>): Effect.Effect<void> =>
+      Effect.flatMap(Effect.exit(Scope.extend(lookup(entry.key), entry.scope)), (exit) =>
         Exit.isSuccess(exit)
           ? settle(entry, exit)
-          : Effect.zipRight(remove(key, entry, exit), settle(entry, exit)))
+          : Effect.zipRight(remove(entry, exit), settle(entry, exit)))
 
     /** Takes a share of the entry of `key`, made (with `scope`, to build in) if there is none. */
     const share = (key: K, scope: Scope.CloseableScope | undefined) => {
@@ -142,8 +142,8 @@ export const make = <K, A, E>(options: {
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(Effect.scope, (caller) => {
           const use = (shared: { readonly entry: Entry<K, A, E>; readonly isNew: boolean }) =>
-            (shared.isNew ? build(key, shared.entry) : Effect.void).pipe(
-              Effect.zipRight(Scope.addFinalizer(caller, release(key, shared.entry))),
+            (shared.isNew ? build(shared.entry) : Effect.void).pipe(
+              Effect.zipRight(Scope.addFinalizer(caller, release(shared.entry))),
               Effect.zipRight(restore(valueOf(shared.entry)))
             )
           return Effect.suspend(() => {
@@ -160,7 +160,7 @@ export const make = <K, A, E>(options: {
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         closed = true
-        const all = Array.from(entries.values()).flat().map((entry) => remove(entry.key, entry, Exit.void))
+        const all = Array.from(entries.values()).flat().map((entry) => remove(entry, Exit.void))
         return Effect.all(all, { concurrency: "unbounded", discard: true })
       })
     )

@@ -1,7 +1,7 @@
 /**
- * The refresher of one token. It steps `refreshSchedule` with the token (`Schedule.step`, as
- * `Effect.scheduleFrom` does) and waits for the refresh to be due as a wake-up in the engine's refresher
- * slot (`refresherSlot.ts`), holding no fiber. When due, it refreshes in the background, retrying a
+ * The refresher of one token. It asks `refreshSchedule`, driven one step by `Effect.scheduleFrom` with the
+ * token, when the refresh is due (`dueTime`), and waits for it as a wake-up in the engine's refresher slot
+ * (`refresherSlot.ts`), holding no fiber. When due, it refreshes in the background, retrying a
  * `SystemError` on `retry` with every delay cut at the token's expiry, while the token is still served to
  * everyone. A new token, however it arrives, replaces the refresher. When the refresh gives up or the
  * schedule ends, the token is served until it expires (announced by a last wake-up) and nothing is asked
@@ -17,10 +17,10 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as Intervals from "effect/ScheduleIntervals"
+import * as Schedule from "effect/Schedule"
 import type * as AccessToken from "../../AccessToken.js"
 import type * as AuthError from "../../AuthError.js"
 import * as Http from "../http.js"
@@ -67,40 +67,53 @@ const untilExpiry = (engine: Engine, turn: Turn, entry: Entry): Effect.Effect<vo
     now < entry.expiresAt ? turn.later(entry.expiresAt, () => guarded(engine, expired(engine, entry))) : expired(engine, entry))
 
 /**
- * Steps the schedule with `input`: the refresh is due when it says, but never before half the token's
- * life; it is announced, and a wake-up waits for it. A schedule that is done leaves the token to expire.
+ * When `refreshSchedule` wants the refresh of a token it is given as `input`, in clock milliseconds;
+ * `undefined` once it is done. `Effect.scheduleFrom` drives it for one step and stops (the other side of
+ * the intersection, `recurs(0)`, is done at once): the delay the step decides is noted, and nothing is run
+ * and nothing slept for it. Each token starts the schedule afresh.
  */
-const plan = (
-  engine: Engine,
-  turn: Turn,
-  entry: Entry,
-  input: AccessToken.AccessToken,
-  state: unknown
-): Effect.Effect<void> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    Effect.flatMap(engine.settings.refreshSchedule.step(now, input, state), ([next, _, decision]) => {
-      if (ScheduleDecision.isDone(decision)) return untilExpiry(engine, turn, entry)
-      const halfLife = entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2
-      const at = Math.max(Intervals.start(decision.intervals), halfLife)
-      // a schedule that waits forever: the token is served until it expires
-      if (!Number.isFinite(at)) return untilExpiry(engine, turn, entry)
-      return Effect.zipRight(
-        engine.events.publish({ _tag: "RefreshScheduled", at: DateTime.unsafeMake(at), token: entry.token }),
-        turn.later(at, (turn) => guarded(engine, refreshThenPlan(engine, turn, entry, next)))
-      )
-    }))
+const dueTime = (engine: Engine, input: AccessToken.AccessToken): Effect.Effect<number | undefined> =>
+  Effect.suspend(() => {
+    let due: number | undefined
+    const noted = engine.settings.refreshSchedule.pipe(
+      Schedule.modifyDelayEffect((_, delay) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          due = now + Duration.toMillis(delay)
+          return Duration.zero
+        })
+      ),
+      Schedule.intersect(Schedule.recurs(0))
+    )
+    return Effect.map(Effect.scheduleFrom(Effect.succeed(input), input, noted), () => due)
+  })
+
+/**
+ * Plans the refresh of `entry` with `input` (its token, or the one a refresh brought that did not replace
+ * it): due when the schedule says, but never before half the token's life; it is announced, and a wake-up
+ * waits for it. A schedule that is done, or waits forever, leaves the token to expire.
+ */
+const plan = (engine: Engine, turn: Turn, entry: Entry, input: AccessToken.AccessToken): Effect.Effect<void> =>
+  Effect.flatMap(dueTime(engine, input), (due) => {
+    const halfLife = entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2
+    const at = due === undefined ? Infinity : Math.max(due, halfLife)
+    if (!Number.isFinite(at)) return untilExpiry(engine, turn, entry)
+    return Effect.zipRight(
+      engine.events.publish({ _tag: "RefreshScheduled", at: DateTime.unsafeMake(at), token: entry.token }),
+      turn.later(at, (turn) => guarded(engine, refreshThenPlan(engine, turn, entry)))
+    )
+  })
 
 /**
  * The refresh, when due. Its token normally replaces this refresher with its own; if it is still here
- * (the token was not installed), the schedule is stepped with it. A refresh that gives up (its failures
- * were reported) leaves the token to expire.
+ * (the token was not installed), the next refresh is planned with it. A refresh that gives up (its
+ * failures were reported) leaves the token to expire.
  */
-const refreshThenPlan = (engine: Engine, turn: Turn, entry: Entry, state: unknown): Effect.Effect<void> =>
+const refreshThenPlan = (engine: Engine, turn: Turn, entry: Entry): Effect.Effect<void> =>
   Effect.matchEffect(refreshOnce(engine, entry), {
     onFailure: () => untilExpiry(engine, turn, entry),
-    onSuccess: (token) => plan(engine, turn, entry, token, state)
+    onSuccess: (token) => plan(engine, turn, entry, token)
   })
 
 /** The refresher of `entry`, to start in the engine's refresher slot. @internal */
 export const refresherFor = (engine: Engine, entry: Entry): Work => (turn) =>
-  guarded(engine, plan(engine, turn, entry, entry.token, engine.settings.refreshSchedule.initial))
+  guarded(engine, plan(engine, turn, entry, entry.token))
