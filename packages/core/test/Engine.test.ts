@@ -282,10 +282,15 @@ describe("bounded", () => {
           })
         // the first few thousand cycles warm up the runtime (compiled code, caches): measured after them
         yield* cycles(5_000)
-        const before = heapAfterGc()
-        yield* cycles(10_000)
-        const grown = heapAfterGc() - before
-        assert.strictEqual(issued, 15_001)
+        // two windows of 10,000 cycles: a leak grows the heap in both, while V8 now and then takes a step of
+        // its own (about 2 MiB, once, seen on a loaded machine) in one of them
+        const window = Effect.gen(function*() {
+          const before = heapAfterGc()
+          yield* cycles(10_000)
+          return heapAfterGc() - before
+        })
+        const grown = Math.min(yield* window, yield* window)
+        assert.strictEqual(issued, 25_001)
         assert.isBelow(grown, 1024 * 1024, `grew ${grown} bytes in 10,000 cycles`)
       }).pipe(Effect.withClock(clock))
     }), 120_000)
