@@ -1,5 +1,8 @@
 /**
- * Wake-ups: callbacks due at a time on the clock, kept in due order (a binary heap) and run by one fiber
+ * Stands in for a fiber in `Effect.sleep` per waiting tenant (4.74 KiB each on effect 3.22.4; the registry's
+ * heap per active tenant went from 32 to 6.7 KiB with this, `pnpm bench`).
+ *
+ * Wake-ups: callbacks due at a time on the monotonic clock, kept in due order (a binary heap) and run by one fiber
  * that sleeps until the earliest. A token waiting for its refresh or its expiry, and a registry's tenant
  * waiting out its idle time, is an entry here instead of a sleeping fiber: a `TenantRegistry` shares one
  * `Timers` among all its tenants, a `HosecloudAuth` on its own makes its own.
@@ -12,6 +15,7 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -21,6 +25,15 @@ import * as FiberId from "effect/FiberId"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { maxTimerMillis } from "../longSleep.js"
+
+/**
+ * The clock's monotonic time in milliseconds (`Clock.currentTimeNanos`: what a wall clock stepped
+ * backwards or forwards does not move; `TestClock` drives it in tests). Every deadline of the engine and
+ * the timers is on it.
+ *
+ * @internal
+ */
+export const monotonicMillis = (clock: Clock.Clock): number => Number(clock.unsafeCurrentTimeNanos()) / 1_000_000
 
 /** A callback waiting for its time. @internal */
 export interface Wakeup {
@@ -40,7 +53,10 @@ export interface Task {
 
 /** @internal */
 export interface Timers {
-  /** Runs `task` once the clock reaches `at` (milliseconds); at once if it has. Nothing after the scope closed. */
+  /**
+   * Runs `task` once the monotonic clock reaches `at` (`monotonicMillis`); at once if it has. Nothing after
+   * the scope closed.
+   */
   readonly at: (at: number, task: Task) => Wakeup
   /** Forks `effect` on the runtime the timers were made in: not as a child of whoever calls. */
   readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
@@ -154,12 +170,12 @@ export const make: Effect.Effect<Timers, never, Scope.Scope> = Effect.gen(functi
 
   const step: Effect.Effect<void> = Effect.clockWith((clock) =>
     Effect.suspend(() => {
-      const reported = runDue(clock.unsafeCurrentTimeMillis())
+      const reported = runDue(monotonicMillis(clock))
       const signal = Deferred.unsafeMake<void>(FiberId.none)
       woken = signal
       const first = heap.first
       if (first === undefined) return Effect.zipRight(reported, Deferred.await(signal))
-      const wait = Math.min(maxTimerMillis, first.at - clock.unsafeCurrentTimeMillis())
+      const wait = Math.min(maxTimerMillis, Math.ceil(first.at - monotonicMillis(clock)))
       if (wait <= 0) return reported
       return Effect.zipRight(reported, Effect.raceFirst(clock.sleep(Duration.millis(wait)), Deferred.await(signal)))
     })
