@@ -305,3 +305,64 @@ describe("AuthError.InvalidOptions is not an AuthError", () => {
       assert.isTrue(Cause.isCause(Cause.fail(error)))
     }))
 })
+
+describe("a flight nobody waits on", () => {
+  it.scoped("stops retrying once every caller has left it; the next caller starts afresh", () =>
+    Effect.gen(function*() {
+      const { auth, sim } = yield* setup(
+        { waitRetry: Schedule.spaced("1 second"), waitTimeout: "1 hour", refreshSchedule: Schedule.stop },
+        { sendDate: false }
+      )
+      yield* sim.setDown("token", HosecloudSimulator.Fault.systemError())
+      const callers = yield* Effect.forEach([1, 2], () => Effect.fork(auth.token))
+      yield* TestClock.adjust("2500 millis")
+      // the first attempt and two retries, one second apart
+      assert.strictEqual(yield* tokenRequests(sim), 3)
+      yield* Fiber.interrupt(callers[0])
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual(yield* tokenRequests(sim), 5, "one caller still waits: the retries go on")
+      yield* Fiber.interrupt(callers[1])
+      yield* TestClock.adjust("1 minute")
+      // the retry already planned when the last caller left was the last
+      assert.strictEqual(yield* tokenRequests(sim), 6)
+      yield* sim.setDown("token", undefined)
+      const token = yield* auth.token
+      assert.strictEqual(token.corpId, "DEMOcorp00001")
+      assert.strictEqual(yield* tokenRequests(sim), 7)
+    }))
+})
+
+describe("invalidationInterval counts refusals", () => {
+  it.scoped("a token installed by a scheduled refresh moments after a refusal is dropped when it is refused", () =>
+    Effect.gen(function*() {
+      const { auth, sim } = yield* setup({}, { tokenLifetime: "4 seconds", sendDate: false })
+      const first = yield* auth.token
+      yield* TestClock.adjust("500 millis")
+      yield* auth.invalidate(first)
+      const second = yield* auth.token
+      assert.notStrictEqual(second, first)
+      // refreshed at half its life, 2 s after it came
+      yield* TestClock.adjust("2 seconds")
+      const third = Option.getOrThrow(yield* auth.current)
+      assert.notStrictEqual(third, second)
+      assert.strictEqual(yield* tokenRequests(sim), 3)
+      // refused 3 s after the first refusal, within the interval: it is dropped all the same
+      yield* sim.revoke(Redacted.value(third.accessToken))
+      yield* TestClock.adjust("500 millis")
+      yield* auth.invalidate(third)
+      const fourth = yield* auth.token
+      assert.notStrictEqual(fourth, third)
+      assert.strictEqual(yield* tokenRequests(sim), 4)
+      // the token fetched for that refusal, refused at once: kept, within the interval
+      const { logs } = yield* observe(auth.invalidate(fourth))
+      assert.strictEqual(yield* auth.token, fourth)
+      assert.strictEqual(yield* tokenRequests(sim), 4)
+      assert.isTrue(logs.some((l) => l.level === "WARN" && l.message.includes("kept")))
+      // refreshed twice since (at 5 s and 7 s); the one held, refused, is dropped and replaced
+      yield* TestClock.adjust("5 seconds")
+      assert.strictEqual(yield* tokenRequests(sim), 6)
+      yield* auth.invalidate(yield* auth.token)
+      yield* auth.token
+      assert.strictEqual(yield* tokenRequests(sim), 7)
+    }))
+})

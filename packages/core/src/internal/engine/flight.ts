@@ -1,100 +1,120 @@
 /**
- * Single flight. A flight is one run of "get a token", held in the state as a `Deferred` that everyone
- * who needs a token awaits. It runs in its own fiber in the service's scope (a caller that gives up does
- * not cancel it for the others), and every way it can end completes the `Deferred` and clears it from
- * the state: a token, an `AuthError`, a defect (as a `SystemError` with reason `Defect`) or an
- * interruption (the scope closed). A later caller then starts a fresh flight.
+ * Single flight. A flight is one run of "get a token": a `Deferred` in the state machine's `Pending` or
+ * `Refreshing` phase that everyone who needs the token awaits. It runs in its own fiber in the service's
+ * scope (a caller that gives up does not cancel it for the others), and every way it can end completes the
+ * `Deferred` and settles the state: a token, an `AuthError`, a defect (as a `SystemError` with reason
+ * `Defect`) or an interruption (the scope closed, or the callers' budget ended). A later caller then
+ * starts a fresh flight.
  *
- * A flight started by the refresher makes one attempt; the refresher retries on its own schedule. Once a
- * caller waits on a flight (it is "urgent"), failed attempts are retried on `waitRetry`, and the flight
- * ends `waitTimeout` after the first caller began to wait, however far its requests got.
+ * While callers wait on a flight, its failed attempts are retried on `waitRetry`, for as long as one of
+ * them still waits; the state machine ends their wait `waitTimeout` after the first began (a wake-up, not
+ * a racing fiber). A flight nobody waits on (the refresher's) makes one attempt: the refresher retries on
+ * its own schedule.
  *
  * @internal
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as DateTime from "effect/DateTime"
 import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type * as AccessToken from "../../AccessToken.js"
 import * as AuthError from "../../AuthError.js"
 import * as Http from "../http.js"
+import * as Machine from "./machine.js"
 import * as Metrics from "./metrics.js"
-import { type Engine, type Flight, join, knownSecrets, type Settled, settle, validEntry } from "./model.js"
+import { type Engine, knownSecrets } from "./model.js"
+import * as RefreshSchedule from "./refreshSchedule.js"
 import { attempt } from "./request.js"
 import { announced, retrySystemErrors } from "./retries.js"
+import { monotonicMillis } from "./timers.js"
 
 type Outcome = Exit.Exit<AccessToken.AccessToken, AuthError.AuthError>
 
-const makeFlight: Effect.Effect<Flight> = Effect.all({
-  result: Deferred.make<AccessToken.AccessToken, AuthError.AuthError>(),
-  urgent: Deferred.make<void>(),
-  lastError: Ref.make(Option.none<AuthError.AuthError>())
+/** A new flight's handle; only the one a transition starts is ever forked. @internal */
+export const makeFlight = (): Machine.Flight => ({
+  result: Deferred.unsafeMake<AccessToken.AccessToken, AuthError.AuthError>(FiberId.none),
+  lastError: Ref.unsafeMake(Option.none<AuthError.AuthError>()),
+  fiber: undefined
 })
 
 /**
- * Joins the flight under way, or starts one. `urgent`: the caller is about to wait on it for a token it
- * does not have. Interrupts the caller once the service's scope has closed.
+ * A caller with no valid token (or who wants a new one, `fresh`): answered from memory, or waiting on the
+ * flight under way (started if there is none). A caller interrupted while it waits leaves the flight,
+ * which stops retrying once nobody waits. Interrupts the caller once the service's scope has closed.
  *
  * @internal
  */
-export const joinFlight = (engine: Engine, urgent: boolean): Effect.Effect<Flight> =>
-  // uninterruptible from the state change to the fork, so that a flight in the state always has a fiber;
-  // the fiber starts uninterruptible too, and only its work is made interruptible (see `runFlight`)
-  Effect.uninterruptible(
-    Effect.flatMap(engine.state.get, (state) => {
-      if (state.closed) return Effect.interrupt
-      // joining changes nothing: only a caller that finds no flight goes through `modify`
-      if (state.flight !== undefined) return hurry(state.flight, urgent)
-      return Effect.flatMap(makeFlight, (candidate) =>
-        Effect.flatMap(engine.state.modify((state) => join(state, candidate)), (flight) => {
-          if (flight === undefined) return Effect.interrupt
-          const started = flight === candidate ? Effect.forkIn(runFlight(engine, flight), engine.scope) : Effect.void
-          return Effect.zipRight(started, hurry(flight, urgent))
-        }))
+export const awaitToken = (engine: Engine, fresh: boolean): Effect.Effect<AccessToken.AccessToken, AuthError.AuthError> => {
+  const waitMillis = Duration.toMillis(engine.settings.waitTimeout)
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(engine.apply((state, now) => Machine.ask(state, now, fresh, makeFlight, waitMillis)), (answer) => {
+      switch (answer._tag) {
+        case "Done":
+          return answer.exit
+        case "Interrupt":
+          return Effect.interrupt
+        case "Await": {
+          const { flight } = answer
+          return Effect.onInterrupt(
+            restore(Deferred.await(flight.result)),
+            () => engine.apply((state) => Machine.leave(state, flight))
+          )
+        }
+      }
     })
   )
+}
 
-const hurry = (flight: Flight, urgent: boolean): Effect.Effect<Flight> =>
-  urgent ? Effect.as(Deferred.succeed(flight.urgent, undefined), flight) : Effect.succeed(flight)
+/** Forks the flight's fiber into the service's scope; run by the interpreter, uninterruptibly. @internal */
+export const startFlight = (engine: Engine, flight: Machine.Flight): Effect.Effect<void> =>
+  Effect.map(Effect.forkIn(runFlight(engine, flight), engine.scope), (fiber) => {
+    flight.fiber = fiber
+  })
 
-/** Joins (or starts) a flight and waits for its token, as a caller with no valid token does. @internal */
-export const awaitToken = (engine: Engine): Effect.Effect<AccessToken.AccessToken, AuthError.AuthError> =>
-  Effect.flatMap(joinFlight(engine, true), (flight) => Deferred.await(flight.result))
+/**
+ * The callers' budget is spent: they get the flight's last error (or a timeout), and the flight stops.
+ * Run by the interpreter once the state machine has let the flight go.
+ *
+ * @internal
+ */
+export const timeOut = (engine: Engine, flight: Machine.Flight): Effect.Effect<void> =>
+  Effect.flatMap(Ref.get(flight.lastError), (last) => {
+    const error = Option.getOrElse(last, () =>
+      AuthError.systemError({
+        reason: "Timeout",
+        description: `no token within ${Duration.format(engine.settings.waitTimeout)} (waitTimeout)`
+      }))
+    const fiber = flight.fiber
+    return Effect.zipRight(Deferred.fail(flight.result, error), fiber === undefined ? Effect.void : fiber.interruptAsFork(FiberId.none))
+  })
 
 // the flight's own exit is already in its Deferred, and reported there
-const runFlight = (engine: Engine, flight: Flight): Effect.Effect<void> => {
-  const permitted = engine.flightPermits === undefined ? work(engine, flight) : engine.flightPermits.withPermit(work(engine, flight))
+const runFlight = (engine: Engine, flight: Machine.Flight): Effect.Effect<void> => {
+  const waitMillis = Duration.toMillis(engine.settings.waitTimeout)
+  const attempts = Effect.zipRight(
+    engine.apply((state, now) => Machine.begin(state, now, flight, waitMillis)),
+    work(engine, flight)
+  )
+  const permitted = engine.flightPermits === undefined ? attempts : engine.flightPermits.withPermit(attempts)
   return Effect.asVoid(Effect.exit(Effect.onExit(Effect.interruptible(permitted), (exit) => finish(engine, flight, exit))))
 }
 
-/** The attempts, raced against the waiting callers' budget. */
-const work = (engine: Engine, flight: Flight): Effect.Effect<AccessToken.AccessToken, AuthError.AuthError> => {
-  const isUrgent = Deferred.isDone(flight.urgent)
-  const attempts = Effect.flatMap(Effect.zip(engine.state.get, Clock.currentTimeMillis), ([state, now]) =>
-    attempt(engine, validEntry(state, now)?.token)
+/** The attempts: retried on `waitRetry` while a caller waits on the flight. */
+const work = (engine: Engine, flight: Machine.Flight): Effect.Effect<AccessToken.AccessToken, AuthError.AuthError> => {
+  const awaited = Effect.map(engine.state.get, (state) => Machine.isAwaited(state, flight))
+  return Effect.clockWith((clock) =>
+    Effect.flatMap(engine.state.get, (state) => attempt(engine, Machine.validEntry(state, monotonicMillis(clock))?.token))
   ).pipe(
     Effect.tapError((error) => Ref.set(flight.lastError, Option.some(error))),
-    retrySystemErrors(announced(engine, engine.settings.waitRetry), () => isUrgent)
+    retrySystemErrors(announced(engine, engine.settings.waitRetry), () => awaited)
   )
-  const budget = Deferred.await(flight.urgent).pipe(
-    Effect.zipRight(Effect.sleep(engine.settings.waitTimeout)),
-    Effect.zipRight(Ref.get(flight.lastError)),
-    Effect.flatMap(Option.match({
-      onSome: (error) => Effect.fail(error),
-      onNone: () =>
-        Effect.fail(AuthError.systemError({
-          reason: "Timeout",
-          description: `no token within ${Duration.format(engine.settings.waitTimeout)} (waitTimeout)`
-        }))
-    }))
-  )
-  return Effect.raceFirst(attempts, budget)
 }
 
 /** A defect is reported as a `SystemError` whose cause holds no secret; an interruption stays one. */
@@ -114,37 +134,58 @@ const outcomeOf = (engine: Engine, exit: Outcome) =>
   })
 
 /**
- * The end of a flight, however it ended: settle the state, report, start the new token's refresher, and
- * complete the `Deferred` (always, even if the bookkeeping before it dies).
+ * `refreshSchedule` stepped with a token that arrived: the one run of the schedule goes on from the state
+ * the machine holds. A schedule that dies in its step ends its run (reported); tokens are then fetched on
+ * demand.
  */
-const finish = (engine: Engine, flight: Flight, exit: Outcome): Effect.Effect<void> =>
+const arrival = (engine: Engine, token: AccessToken.AccessToken): Effect.Effect<Machine.Arrival> =>
+  Effect.flatMap(engine.state.get, (state) => {
+    const run = state._tag === "Closed" ? RefreshSchedule.done : state.schedule
+    const stepped = RefreshSchedule.step(engine.settings.refreshSchedule, run, token).pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.as(
+          Effect.logError("Hosecloud refreshSchedule failed; tokens are fetched on demand from now on").pipe(
+            Effect.annotateLogs({ detail: Http.safeDefect(Cause.squash(cause), knownSecrets(engine, state)).message })
+          ),
+          { run: RefreshSchedule.done, delayMillis: undefined }
+        )
+      )
+    )
+    return Effect.flatMap(stepped, (step) => Effect.map(Clock.currentTimeMillis, (wallNow) => ({ token, wallNow, step })))
+  })
+
+/**
+ * The end of a flight, however it ended: the schedule stepped with a new token, the state settled, the
+ * outcome reported, and the `Deferred` completed (always, even if the bookkeeping before it dies).
+ */
+const finish = (engine: Engine, flight: Machine.Flight, exit: Outcome): Effect.Effect<void> =>
   Effect.flatMap(outcomeOf(engine, exit), (outcome) =>
     Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
+      const arrived: Exit.Exit<Machine.Arrival, AuthError.AuthError> = Exit.isSuccess(outcome)
+        ? Exit.succeed(yield* arrival(engine, outcome.value))
+        : Exit.failCause(outcome.cause)
       const cooldown = Duration.toMillis(engine.settings.invalidKeyCooldown)
-      const settled = yield* engine.state.modify((state) => settle(state, flight, outcome, now, cooldown))
-      const { installed } = settled
-      // the token is announced, then its refresher replaces the old one, before anyone is woken by it
-      yield* report(engine, outcome, settled, now).pipe(
-        Effect.ensuring(installed === undefined ? Effect.void : Effect.sync(() => engine.startRefresher(installed)))
-      )
+      const settled = yield* engine.apply((state, now) => Machine.settle(state, now, flight, arrived, cooldown))
+      yield* report(engine, outcome, settled)
     }).pipe(Effect.ensuring(Deferred.done(flight.result, outcome))))
 
-const report = (engine: Engine, outcome: Outcome, settled: Settled, now: number): Effect.Effect<void> => {
+const report = (engine: Engine, outcome: Outcome, settled: Machine.Settled): Effect.Effect<void> => {
   const { installed, replaced } = settled
   if (installed !== undefined) {
-    return Effect.all([
-      Effect.logInfo("Hosecloud access token issued").pipe(
-        Effect.annotateLogs({
-          corpId: installed.token.corpId,
-          scope: installed.token.scope,
-          expiresAt: DateTime.formatIso(installed.token.expiresAt)
-        })
-      ),
-      replaced !== undefined && now < replaced.expiresAt ? Metric.increment(Metrics.refreshes) : Effect.void,
-      Metric.set(Metrics.secondsToExpiry, (installed.expiresAt - now) / 1000),
-      engine.events.publish({ _tag: "TokenIssued", token: installed.token })
-    ], { discard: true })
+    return Effect.clockWith((clock) => {
+      const now = monotonicMillis(clock)
+      return Effect.all([
+        Effect.logInfo("Hosecloud access token issued").pipe(
+          Effect.annotateLogs({
+            corpId: installed.token.corpId,
+            scope: installed.token.scope,
+            expiresAt: DateTime.formatIso(installed.token.expiresAt)
+          })
+        ),
+        replaced !== undefined && now < replaced.expiresAt ? Metric.increment(Metrics.refreshes) : Effect.void,
+        Metric.set(Metrics.secondsToExpiry, (installed.expiresAt - now) / 1000)
+      ], { discard: true })
+    })
   }
   const failure = Exit.isFailure(outcome) ? Cause.failureOption(outcome.cause) : Option.none()
   if (Option.isNone(failure) || failure.value._tag !== "SystemError" || failure.value.reason !== "Defect") {

@@ -5,7 +5,6 @@
  *
  * @internal
  */
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -13,9 +12,11 @@ import * as Schedule from "effect/Schedule"
 import type * as AuthError from "../../AuthError.js"
 import { timerSized } from "../longSleep.js"
 import type { Engine } from "./model.js"
+import { monotonicMillis } from "./timers.js"
 
 /**
- * `schedule`, announcing each retry; `clamp` may shorten a delay (given in milliseconds, with the time now).
+ * `schedule`, announcing each retry; `clamp` may shorten a delay (given in milliseconds, with the monotonic
+ * time now).
  *
  * @internal
  */
@@ -28,8 +29,8 @@ export const announced = <X, R>(
     Schedule.zipRight(Schedule.identity<AuthError.SystemError>()),
     Schedule.intersect(Schedule.count),
     Schedule.modifyDelayEffect(([error, count], delay) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const millis = Math.max(0, Math.ceil(clamp(Duration.toMillis(delay), now)))
+      Effect.clockWith((clock) => {
+        const millis = Math.max(0, Math.ceil(clamp(Duration.toMillis(delay), monotonicMillis(clock))))
         return Effect.zipRight(
           engine.events.publish({
             _tag: "RetryScheduled",

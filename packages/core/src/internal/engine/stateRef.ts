@@ -21,7 +21,8 @@ export class StateRef<A> {
   /** `Ref.get` of the state: one effect, made with the `Ref`. */
   readonly get: Effect.Effect<A>
 
-  constructor(initial: A, scope: Scope.Scope) {
+  /** `onChange` is told of every value set, in the same synchronous step (the engine re-arms its wake-up). */
+  constructor(initial: A, scope: Scope.Scope, private readonly onChange: (a: A) => void = () => {}) {
     this.ref = Ref.unsafeMake(initial)
     this.hub = new LazyPubSub(scope)
     this.get = Ref.get(this.ref)
@@ -30,6 +31,7 @@ export class StateRef<A> {
   modify<B>(f: (a: A) => readonly [B, A]): Effect.Effect<B> {
     return Ref.modify(this.ref, (a): [B, A] => {
       const [b, next] = f(a)
+      this.onChange(next)
       this.hub.unsafeOffer(next)
       return [b, next]
     })
