@@ -17,7 +17,7 @@ export const toBase64 = (bytes: Uint8Array): string => {
 }
 
 /** The bytes of standard base64 text, or `undefined` when it is not base64. @internal */
-export const fromBase64 = (text: string): Uint8Array | undefined => {
+export const fromBase64 = (text: string): Uint8Array<ArrayBuffer> | undefined => {
   let binary: string
   try {
     binary = atob(text)
