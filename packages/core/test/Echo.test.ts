@@ -3,9 +3,11 @@
 // Whatever they send, no secret reaches an error (as a string, JSON, inspected, in a Cause), a log line at
 // any level or a span; the field that held it says `<redacted>` and keeps the rest.
 import { ApiError, AuthError, HosecloudAuth, HosecloudClient, TokenProtocol } from "@effect-hosecloud/core"
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Context, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { observe, type RecordedLog, type RecordedSpan, renderings, spanText } from "./utils/observe.js"
 
@@ -62,12 +64,12 @@ const serving = (handler: (url: URL) => Answer) =>
     })
   )
 
-const tokenAnswer = (corpId: string): Answer => ({
+const tokenAnswer = (corpId: string, expiresTime = 7_200_000): Answer => ({
   status: 200,
   body: JSON.stringify({
     code: "200",
     msg: "ok",
-    data: { corpId, accessToken, refreshToken, expiresTime: 7_200_000, scope: "tenant" }
+    data: { corpId, accessToken, refreshToken, expiresTime, scope: "tenant" }
   })
 })
 
@@ -207,6 +209,36 @@ describe("servers that echo secrets", () => {
         assertClean(shown([failed, coded, redirected, plain], logs, spans))
       }))
   }
+
+  it.live("exported through OpenTelemetry: the spans of a failed and a successful token request hold no echoed secret", () => {
+    const exporter = new InMemorySpanExporter()
+    const layer = NodeSdk.layer(() => ({
+      resource: { serviceName: "effect-hosecloud-echo" },
+      spanProcessor: new SimpleSpanProcessor(exporter)
+    }))
+    return Effect.gen(function*() {
+      let calls = 0
+      const auth = yield* authOn(serving(() =>
+        ++calls === 1
+          ? {
+            status: 200,
+            body: JSON.stringify({ code: "500", msg: `bad ${base64(appSecurity)}`, traceId: `trace-${base64(appSecurity)}-7f` })
+          }
+          : tokenAnswer(`corp-${base64(appSecurity)}-${base64(accessToken)}`, Date.now() + 7_200_000)
+      ))
+      yield* Effect.flip(auth.token)
+      yield* auth.refresh
+      const spans = exporter.getFinishedSpans().filter((span) => span.name === "HosecloudAuth.request")
+      assert.strictEqual(spans.length, 2)
+      assert.deepStrictEqual(
+        spans.map((span) => span.attributes["hosecloud.trace_id"] ?? span.attributes["hosecloud.corp_id"]),
+        ["trace-<redacted>-7f", "corp-<redacted>-<redacted>"]
+      )
+      assertClean(exporter.getFinishedSpans().map((span) =>
+        JSON.stringify({ name: span.name, attributes: span.attributes, events: span.events, status: span.status })
+      ))
+    }).pipe(Effect.scoped, Effect.provide(layer))
+  })
 
   it.effect("AuthError.isAuthError still holds for a scrubbed error", () =>
     Effect.gen(function*() {
