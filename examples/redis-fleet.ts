@@ -1,5 +1,6 @@
 // Every replica of a deployment runs this, with the same HOSECLOUD_* variables, HOSECLOUD_REDIS_URL and
-// HOSECLOUD_TOKEN_KEY: per refresh, one token request for the whole fleet, encrypted at rest.
+// HOSECLOUD_TOKEN_KEY (a random key: `openssl rand -base64 32`): per refresh, one token request for the
+// whole fleet, encrypted at rest.
 import * as RedisTokenStore from "@effect-hosecloud/adapters/RedisTokenStore"
 import { HosecloudAuth, HosecloudClient } from "@effect-hosecloud/core"
 import { NodeHttpClient } from "@effect/platform-node"

@@ -115,7 +115,7 @@ const env = {
   HOSECLOUD_APP_KEY: "demo-app-key",
   HOSECLOUD_APP_SECURITY: "demo-app-security",
   HOSECLOUD_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-  HOSECLOUD_TOKEN_KEY: "examples-fleet-key"
+  HOSECLOUD_TOKEN_KEY: "Q2r8Vx5Lm1Tz7Nk4Bw9Hc3Fp6Js0Gd2Y"
 }
 let failed = 0
 try {

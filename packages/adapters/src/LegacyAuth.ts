@@ -156,7 +156,13 @@ export const v1 = (
         maxBodyBytes
       )
     )
-    return { name: "v1", issue, refresh: Option.none(), secrets: [appSecurity], serverAddress: new URL(url).hostname }
+    return TokenProtocol.scrubbed({
+      name: "v1",
+      issue,
+      refresh: Option.none(),
+      secrets: [appSecurity],
+      serverAddress: new URL(url).hostname
+    })
   })
 
 /**
@@ -221,13 +227,13 @@ export const withV2Refresh = (
           attributes: { "http.request.method": "POST", "url.path": path, "server.address": new URL(apiUrl).hostname }
         })
       )
-    return {
+    return TokenProtocol.scrubbed({
       name: `${protocol.name}+v2refresh`,
       issue: protocol.issue,
       refresh: Option.some(refresh),
       secrets: protocol.secrets,
       serverAddress: protocol.serverAddress
-    }
+    })
   })
 
 /**

@@ -67,10 +67,13 @@ export const make = (redis: Redis): TokenStore.Service => {
   redis.on("ready", () => {
     lastConnectionError = undefined
   })
+  // a client's error can quote its connection's settings: the password is masked in every form
+  const password = redis.options.password
+  const secrets = typeof password === "string" && password !== "" ? [Redacted.make(password)] : []
   const attempt = <A>(operation: string, run: () => Promise<A>) =>
     Effect.tryPromise({
       try: run,
-      catch: (cause) => new TokenStore.StoreError({ operation, description: describeFailure(cause, lastConnectionError) })
+      catch: (cause) => TokenStore.storeError(operation, describeFailure(cause, lastConnectionError), secrets)
     })
   return {
     get: (key) => Effect.map(attempt("get", () => redis.get(key)), Option.fromNullable),

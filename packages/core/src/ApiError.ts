@@ -13,7 +13,7 @@ import * as Schema from "effect/Schema"
  * - `Status`: a non-2xx HTTP status
  * - `Code`: HTTP 2xx, but a `{ code, msg, data }` envelope with an error code
  * - `Decode`: the body was not of the expected shape
- * - `Forbidden`: HTTP 403 for a missing permission (any message but `未授权`); the token was kept
+ * - `Forbidden`: HTTP 403 for a missing permission (a message without `未授权`); the token was kept
  *
  * @since 0.1.0
  * @category errors

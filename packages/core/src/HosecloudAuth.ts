@@ -147,9 +147,15 @@ export interface Options extends CacheOptions {
   readonly maxBodyBytes?: number | undefined
   /** A store to share the token with the other replicas that use these credentials. */
   readonly store?: TokenStore.Service | undefined
-  /** With `store`: encrypt tokens at rest with a key derived from this secret. */
+  /**
+   * With `store`: encrypt tokens at rest (AES-256-GCM, the key derived with HKDF) with this random key of
+   * at least 32 characters. Replicas with one key share one token; replicas with another keep their own.
+   */
   readonly encryptionKey?: Redacted.Redacted<string> | undefined
-  /** With `store`: how long one replica may hold the fetch lease. Default 15 seconds. */
+  /**
+   * With `store`: how long the fetch lease lasts unless its holder renews it (it does, while it fetches), so
+   * how long a replica that died holding it can delay the others. Default 3 seconds.
+   */
   readonly leaseTtl?: Duration.DurationInput | undefined
 }
 

@@ -20,6 +20,7 @@ import { V3Envelope, V3TokenData } from "./AccessToken.js"
 import * as AuthError from "./AuthError.js"
 import * as Destination from "./internal/destination.js"
 import * as Http from "./internal/http.js"
+import * as Secrets from "./internal/secrets.js"
 import * as Validation from "./Validation.js"
 
 /**
@@ -48,6 +49,25 @@ export interface TokenProtocol {
   readonly secrets?: ReadonlyArray<Redacted.Redacted<string>> | undefined
   /** The host name the protocol sends its requests to, for the request span's `server.address`. */
   readonly serverAddress?: string | undefined
+}
+
+/**
+ * The protocol with its answers scrubbed: a server can echo `appSecurity` or the token itself as the
+ * `corpId`, which is shown, logged and put on spans, so every form of the protocol's `secrets` and of the
+ * token's own values (raw, URI-encoded, base64, base64url, hex) is replaced there by `<redacted>`. The
+ * v3 and legacy protocols are scrubbed already; a custom protocol can be passed through this.
+ *
+ * @since 0.3.0
+ * @category combinators
+ */
+export const scrubbed = (protocol: TokenProtocol): TokenProtocol => {
+  const secrets = protocol.secrets ?? []
+  const clean = (issued: AccessToken.IssuedToken) => Secrets.scrubIssued(issued, secrets)
+  return {
+    ...protocol,
+    issue: Effect.map(protocol.issue, clean),
+    refresh: Option.map(protocol.refresh, (refresh) => (current) => Effect.map(refresh(current), clean))
+  }
 }
 
 /**
@@ -115,13 +135,13 @@ export const v3 = (options: V3Options): Effect.Effect<TokenProtocol, never, Http
     ).pipe(
       Effect.flatMap(({ body, response, status }) => decodeV3(status, body, serverTime(response)))
     )
-    return {
+    return scrubbed({
       name: "v3",
       issue,
       refresh: Option.none(),
       secrets: [options.appSecurity],
       serverAddress: new URL(url).hostname
-    }
+    })
   })
 
 /**

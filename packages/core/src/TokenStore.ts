@@ -14,6 +14,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Encoding from "./internal/encoding.js"
+import * as Secrets from "./internal/secrets.js"
 
 /**
  * The store could not be used (unreachable, timed out, refused). `HosecloudAuth` then falls back to its
@@ -30,6 +32,19 @@ export class StoreError extends Schema.TaggedError<StoreError>("@effect-hoseclou
     return `token store ${this.operation} failed: ${this.description}`
   }
 }
+
+/**
+ * A `StoreError` whose description is scrubbed of `secrets` (a store's password, say) in every form they
+ * can take, for stores that quote their client's errors.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export const storeError = (
+  operation: string,
+  description: string,
+  secrets: ReadonlyArray<Redacted.Redacted<string>> = []
+): StoreError => new StoreError({ operation, description: Secrets.scrub(description, Secrets.values(secrets)) })
 
 /**
  * A shared store of tokens.
@@ -120,9 +135,16 @@ export interface SharingOptions {
   readonly store: Service
   /** The store key of these credentials; see `keyFor`. */
   readonly key: string
-  /** How long a replica may hold the lease while it fetches. Default 15 seconds. */
+  /**
+   * How long a lease lasts unless its holder renews it; the holder renews it every third of this while it
+   * fetches, so a replica that dies holding it delays the others by this much at most. Default 3 seconds.
+   */
   readonly leaseTtl?: Duration.DurationInput | undefined
-  /** Encrypt tokens at rest (AES-GCM) with a key derived from this secret. Default: stored as JSON. */
+  /**
+   * Encrypt tokens at rest (AES-256-GCM, the key derived with HKDF) with this random key of at least 32
+   * characters. Replicas with one key share one entry; replicas with another key keep their own. Default:
+   * stored as JSON.
+   */
   readonly encryptionKey?: Redacted.Redacted<string> | undefined
 }
 
@@ -165,34 +187,91 @@ export const StoredToken = Schema.Struct({
 })
 
 /**
- * Encrypts and decrypts stored values with AES-GCM (Web Crypto, so it runs anywhere Effect does).
+ * The format of a sealed value: `enc2:` and the base64 of a 12-byte IV and the AES-GCM ciphertext. The
+ * first format (`enc1:`, a key that was one SHA-256 of `encryptionKey`, bound to nothing) is not read.
+ *
+ * @since 0.3.0
+ * @category codec
+ */
+export const sealedFormat = "enc2"
+
+// fixed labels of the derivation: one input key, two unrelated outputs
+const hkdfSalt = new TextEncoder().encode("effect-hosecloud token store")
+const cipherInfo = new TextEncoder().encode(`${sealedFormat} aes-256-gcm`)
+const fingerprintInfo = new TextEncoder().encode(`${sealedFormat} fingerprint`)
+
+/**
+ * Encrypts and decrypts stored values with AES-256-GCM (Web Crypto, so it runs anywhere Effect does).
+ *
+ * - The AES key is derived from `secret` with HKDF-SHA-256: `secret` must be a random key (the options
+ *   of `HosecloudAuth` require at least 32 characters, e.g. `openssl rand -base64 32`), not a password.
+ * - Each value is sealed with the store key it is written under (and the format version) as associated
+ *   data: a value copied under another key does not open there.
+ * - `fingerprint` names the key without revealing it: 16 hex digits, derived from `secret` by HKDF with
+ *   another label. Replicas use it to keep the entries of different keys apart.
+ *
+ * Values of any size go through (no argument spreading).
  *
  * @since 0.1.0
  * @category codec
  */
 export const cipher = (secret: Redacted.Redacted<string>) => {
-  const key = Effect.promise(async () => {
-    const material = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(Redacted.value(secret)))
-    return crypto.subtle.importKey("raw", material, "AES-GCM", false, ["encrypt", "decrypt"])
+  const keys = Effect.promise(async () => {
+    const material = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(Redacted.value(secret)),
+      "HKDF",
+      false,
+      ["deriveKey", "deriveBits"]
+    )
+    const aes = await crypto.subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt: hkdfSalt, info: cipherInfo },
+      material,
+      { name: "AES-GCM", length: 256 },
+      false,
+      ["encrypt", "decrypt"]
+    )
+    const fingerprint = await crypto.subtle.deriveBits(
+      { name: "HKDF", hash: "SHA-256", salt: hkdfSalt, info: fingerprintInfo },
+      material,
+      64
+    )
+    return { aes, fingerprint: hex(fingerprint) }
   }).pipe(Effect.cached, Effect.runSync)
+  const associated = (place: string) => new TextEncoder().encode(`${sealedFormat}\n${place}`)
+  const prefix = `${sealedFormat}:`
   return {
-    encrypt: (plain: string) =>
-      Effect.flatMap(key, (k) =>
+    fingerprint: Effect.map(keys, (k) => k.fingerprint),
+    /** Seals `plain` for the store key `place`. */
+    encrypt: (plain: string, place: string): Effect.Effect<string> =>
+      Effect.flatMap(keys, ({ aes }) =>
         Effect.promise(async () => {
           const iv = crypto.getRandomValues(new Uint8Array(12))
-          const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, k, new TextEncoder().encode(plain)))
+          const sealed = new Uint8Array(
+            await crypto.subtle.encrypt(
+              { name: "AES-GCM", iv, additionalData: associated(place) },
+              aes,
+              new TextEncoder().encode(plain)
+            )
+          )
           const all = new Uint8Array(iv.length + sealed.length)
           all.set(iv)
           all.set(sealed, iv.length)
-          return `enc1:${btoa(String.fromCharCode(...all))}`
+          return `${prefix}${Encoding.toBase64(all)}`
         })),
-    decrypt: (stored: string): Effect.Effect<Option.Option<string>> =>
-      Effect.flatMap(key, (k) =>
+    /** Opens a value sealed for `place`: `None` when it is of another format, key or place, or altered. */
+    decrypt: (stored: string, place: string): Effect.Effect<Option.Option<string>> =>
+      Effect.flatMap(keys, ({ aes }) =>
         Effect.promise(async () => {
-          if (!stored.startsWith("enc1:")) return Option.none()
+          if (!stored.startsWith(prefix)) return Option.none()
+          const all = Encoding.fromBase64(stored.slice(prefix.length))
+          if (all === undefined || all.length < 12 + 16) return Option.none()
           try {
-            const all = Uint8Array.from(atob(stored.slice(5)), (c) => c.charCodeAt(0))
-            const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: all.slice(0, 12) }, k, all.slice(12))
+            const plain = await crypto.subtle.decrypt(
+              { name: "AES-GCM", iv: all.subarray(0, 12), additionalData: associated(place) },
+              aes,
+              all.subarray(12)
+            )
             return Option.some(new TextDecoder().decode(plain))
           } catch {
             return Option.none()

@@ -122,9 +122,17 @@ describe("a 403 is a refused token only when it says so", () => {
       assert.strictEqual(yield* tokenRequests(sim), 1)
     }))
 
-  it.scoped("未授权, or a body that says nothing readable, is a refused token: dropped and replaced once", () =>
+  it.scoped("未授权 (alone or in a longer message), or a body that says nothing readable, is a refused token: dropped and replaced once", () =>
     Effect.gen(function*() {
-      for (const body of ["{\"errorCode\":403,\"errorMessage\":\"未授权\"}", "", "<html><body>403 Forbidden</body></html>"]) {
+      for (
+        const body of [
+          "{\"errorCode\":403,\"errorMessage\":\"未授权\"}",
+          "{\"errorCode\":403,\"errorMessage\":\"未授权: accessToken已过期，请重新获取\"}",
+          "{\"code\":\"403\",\"msg\":\"请求未授权\"}",
+          "",
+          "<html><body>403 Forbidden</body></html>"
+        ]
+      ) {
         const { auth, client, sim } = yield* setupClient()
         const first = yield* auth.token
         yield* sim.script("business", HosecloudSimulator.Fault.httpStatus(403, body))

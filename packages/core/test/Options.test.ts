@@ -46,7 +46,9 @@ const authCases: ReadonlyArray<readonly [string, Record<string, unknown>, string
   ["a authUrl with a password", { authUrl: "https://user:pass@open.hosecloud.com" }, "authUrl"],
   ["a authUrl with a query string", { authUrl: "https://open.hosecloud.com?x=1" }, "authUrl"],
   ["a zero leaseTtl", { store: "memory", leaseTtl: "0 seconds" }, "leaseTtl"],
-  ["a plain-string encryptionKey", { store: "memory", encryptionKey: "key" }, "encryptionKey"]
+  ["a plain-string encryptionKey", { store: "memory", encryptionKey: "key" }, "encryptionKey"],
+  // a password-like key: it is stretched with HKDF, so it must be random and long
+  ["an encryptionKey of 31 characters", { store: "memory", encryptionKey: Redacted.make("k".repeat(31)) }, "encryptionKey"]
 ]
 
 describe("HosecloudAuth options", () => {

@@ -8,13 +8,14 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as AccessToken from "../AccessToken.js"
 import * as AuthError from "../AuthError.js"
 import type * as HosecloudAuth from "../HosecloudAuth.js"
 import type * as TokenStore from "../TokenStore.js"
 import type { Settings } from "./engine/model.js"
+import * as SharedToken from "./sharedToken.js"
 import * as Validation from "../Validation.js"
 
 /** @internal */
@@ -82,11 +83,26 @@ const checkSharing = (sharing: TokenStore.SharingOptions): Validation.Check<Toke
       ? Either.right(sharing.store)
       : Either.left(new AuthError.InvalidOptions({ option: "store", rule: "must be a TokenStore service" })),
     key: Validation.nonEmptyString("sharing.key", sharing.key),
-    leaseTtl: Validation.duration("leaseTtl", sharing.leaseTtl, "15 seconds"),
+    leaseTtl: Validation.duration("leaseTtl", sharing.leaseTtl, SharedToken.defaultLeaseTtl),
     encryptionKey: sharing.encryptionKey === undefined
       ? Either.right(undefined)
-      : Validation.secret("encryptionKey", sharing.encryptionKey)
+      : Either.flatMap(Validation.secret("encryptionKey", sharing.encryptionKey), randomKey)
   })
+
+/** The shortest `encryptionKey`: it is stretched with HKDF, which adds no cost to guessing it. */
+const minimumKeyLength = 32
+
+const randomKey = (key: Redacted.Redacted<string>): Validation.Check<Redacted.Redacted<string>> =>
+  Redacted.value(key).length >= minimumKeyLength
+    ? Either.right(key)
+    : Either.left(
+      new AuthError.InvalidOptions({
+        option: "encryptionKey",
+        rule: `must be a random key of at least ${minimumKeyLength} characters (for example \`openssl rand -base64 32\`), ` +
+          "not a password: it is stretched with HKDF, which makes a guess no dearer",
+        received: `${Redacted.value(key).length} characters`
+      })
+    )
 
 /** @internal */
 export const checkCredentials = (

@@ -4,7 +4,7 @@
  *
  * - The token goes only to the business host or an origin the user allowed, over `https:` (plain `http:`
  *   on loopback), and never by a redirect: anything else is a `ForeignOrigin` before a byte is sent.
- * - A 403 whose body says `未授权` (or nothing readable) is a refused token: the token is dropped (if it is
+ * - A 403 whose message contains `未授权` (or that says nothing readable) is a refused token: the token is dropped (if it is
  *   still the current one, and not too soon after the last one dropped), and the request is sent once more
  *   with a fresh token, if its body can be sent again. Any other 403 is a missing permission: an
  *   `ApiError` with reason `Forbidden`, and the token is kept.
@@ -130,7 +130,11 @@ const send = (settings: Settings, request: HttpClientRequest.HttpClientRequest, 
     return Destination.withoutRedirects(settings.http.execute(wire), span).pipe(
       Effect.locally(HttpClient.currentTracerDisabledWhen, constTrue),
       Effect.mapError((error) => Response.rebase(error, request, secrets)),
-      Effect.flatMap((response) => guardRedirect(settings, wire, response)),
+      Effect.flatMap((response) =>
+        Effect.mapError(guardRedirect(settings, wire, response), (error) =>
+          // a redirect's Location is the server's text: it can carry the token in any form
+          new ApiError.ForeignOrigin({ ...error, origin: Secrets.scrub(error.origin, secrets) }))
+      ),
       Effect.map((response) => Response.withRequest(response, request, secrets))
     )
   })
@@ -154,9 +158,12 @@ export const replayable = (body: HttpBody.HttpBody): boolean => {
 /** Hosecloud's answer to a refused or expired token. */
 const refusedTokenMessage = "未授权"
 
-/** A 403 refuses the token when it says `未授权`, or nothing a person can read; otherwise a permission. */
+/**
+ * A 403 refuses the token when its message contains `未授权` (alone or in a longer text), or when it says
+ * nothing a person can read; any other message is a missing permission.
+ */
 const refusesToken = (described: Response.Described) =>
-  Option.match(described.message, { onNone: constTrue, onSome: (message) => message.trim() === refusedTokenMessage })
+  Option.match(described.message, { onNone: constTrue, onSome: (message) => message.includes(refusedTokenMessage) })
 
 const unauthorized = (request: HttpClientRequest.HttpClientRequest, status: number, text: string) =>
   new ApiError.Unauthorized({ status, text, method: request.method, url: Http.safeUrl(request.url) })

@@ -4,6 +4,11 @@
  * compare-and-set while the others poll the store. A store that fails is not fatal: the replica fetches
  * on its own (its in-process single flight still holds) and logs a Warning.
  *
+ * The lease is short (3 seconds by default) and renewed by its holder while it fetches, so a replica that
+ * dies holding it costs the others that long at most. With `encryptionKey`, the store key carries the key's
+ * fingerprint: replicas with one key share one entry, replicas with another key keep their own, and a
+ * holder that finds another group's fingerprint on the credentials' marker says so once.
+ *
  * @internal
  */
 import * as Clock from "effect/Clock"
@@ -11,6 +16,7 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as HashSet from "effect/HashSet"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
@@ -20,6 +26,7 @@ import * as Schema from "effect/Schema"
 import * as AccessToken from "../AccessToken.js"
 import type * as AuthError from "../AuthError.js"
 import * as TokenStore from "../TokenStore.js"
+import * as Secrets from "./secrets.js"
 
 /** @internal */
 export interface Obtained {
@@ -68,17 +75,28 @@ const toToken = (stored: typeof TokenStore.StoredToken.Type): Option.Option<Acce
 /** One replica's view of the fleet's store. */
 interface Fleet {
   readonly store: TokenStore.Service
+  /** Where this replica's group keeps its token: the credentials' key, and the key's fingerprint if any. */
   readonly key: string
   readonly leaseKey: string
+  /** Where the group that wrote last names itself (its fingerprint), for the others to see. */
+  readonly groupKey: string
+  /** This replica's group: the fingerprint of its `encryptionKey`, or `none`. */
+  readonly group: string
+  /** The other groups this replica has warned about. */
+  readonly warned: Ref.Ref<HashSet.HashSet<string>>
   readonly leaseTtl: Duration.Duration
   readonly windowMillis: number
   readonly cipher: ReturnType<typeof TokenStore.cipher> | undefined
+  /** Secrets of the store side (`encryptionKey`), masked in whatever text reaches a log or a caller. */
+  readonly secrets: ReadonlyArray<string>
   /** A unique holder name per lease taken. */
   readonly nextHolder: Effect.Effect<string>
 }
 
+const noKey = "none"
+
 const seal = (fleet: Fleet, token: AccessToken.AccessToken) =>
-  fleet.cipher === undefined ? Effect.succeed(encode(token)) : fleet.cipher.encrypt(encode(token))
+  fleet.cipher === undefined ? Effect.succeed(encode(token)) : fleet.cipher.encrypt(encode(token), fleet.key)
 
 /** Why a stored value cannot be used, in words for a Warning. */
 type Unreadable = string
@@ -86,15 +104,21 @@ type Unreadable = string
 /** The stored token, or why it cannot be read: not decrypted, not parsed, or claiming an implausible life. */
 const open = (fleet: Fleet, raw: string, now: number) =>
   Effect.map(
-    fleet.cipher === undefined ? Effect.succeed(Option.some(raw)) : fleet.cipher.decrypt(raw),
+    fleet.cipher === undefined ? Effect.succeed(Option.some(raw)) : fleet.cipher.decrypt(raw, fleet.key),
     (plain): Either.Either<typeof TokenStore.StoredToken.Type, Unreadable> => {
       if (Option.isNone(plain)) {
-        return Either.left("a stored token could not be decrypted: do all replicas share one encryptionKey?")
+        return Either.left(
+          raw.startsWith(`${TokenStore.sealedFormat}:`)
+            ? "a stored token does not open with this replica's encryptionKey under this key (sealed for another key, or altered): it is neither served nor overwritten"
+            : /^enc\d+:/.test(raw)
+            ? "a stored token is in a sealed format this version does not read: it is neither served nor overwritten, and expires with its token"
+            : "a stored token is not sealed, and this replica has an encryptionKey: is something else writing to this key?"
+        )
       }
       const stored = decodeStored(plain.value)
       if (Option.isNone(stored)) {
         return Either.left(
-          plain.value.startsWith("enc1:")
+          /^enc\d+:/.test(plain.value)
             ? "a stored token is encrypted, and this replica has no encryptionKey: do all replicas share one?"
             : "a stored token could not be read: is something else writing to this key?"
         )
@@ -143,22 +167,57 @@ const read = (fleet: Fleet, replacing: AccessToken.AccessToken | undefined): Eff
 const onItsOwn = (fetch: Effect.Effect<Obtained, AuthError.AuthError>, why: Unreadable) =>
   Effect.zipRight(Effect.logWarning(`Hosecloud token store: ${why}`), fetch)
 
-const fallback = (fetch: Effect.Effect<Obtained, AuthError.AuthError>) => (error: TokenStore.StoreError) =>
+const fallback = (fleet: Fleet, fetch: Effect.Effect<Obtained, AuthError.AuthError>) => (error: TokenStore.StoreError) =>
   Effect.zipRight(
     Effect.logWarning("Hosecloud token store unavailable; using the in-process cache").pipe(
-      Effect.annotateLogs({ operation: error.operation, detail: error.description })
+      Effect.annotateLogs({ operation: error.operation, detail: Secrets.scrub(error.description, fleet.secrets) })
     ),
     fetch
   )
+
+/**
+ * While its holder fetches, the lease is renewed every third of its time (a compare-and-set that only
+ * its holder wins), until the holder is done or has lost it.
+ */
+const renewing = (fleet: Fleet, holder: string, leaseTtl: Duration.Duration): Effect.Effect<void> =>
+  fleet.store.compareAndSet(fleet.leaseKey, Option.some(holder), holder, leaseTtl).pipe(
+    Effect.delay(Duration.millis(Math.max(1, Duration.toMillis(leaseTtl) / 3))),
+    Effect.repeat({ while: (renewed) => renewed }),
+    Effect.ignore
+  )
+
+/**
+ * After a write: the group that wrote names itself on the credentials' marker. A holder that finds another
+ * group's name there warns once about that group, naming both fingerprints (never a key).
+ */
+const announce = (fleet: Fleet, ttl: Duration.Duration): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const named = yield* fleet.store.get(fleet.groupKey)
+    if (Option.isSome(named) && named.value !== fleet.group) {
+      const other = named.value
+      const first = yield* Ref.modify(fleet.warned, (seen) =>
+        HashSet.has(seen, other) ? [false, seen] as const : [true, HashSet.add(seen, other)] as const)
+      if (first) {
+        yield* Effect.logWarning(
+          "Hosecloud token store: replicas with another encryptionKey share these credentials; each group keeps its own token"
+        ).pipe(Effect.annotateLogs({ thisGroup: fleet.group, otherGroup: other }))
+      }
+    }
+    if (Option.isNone(named) || named.value !== fleet.group) {
+      yield* fleet.store.compareAndSet(fleet.groupKey, named, fleet.group, ttl)
+    }
+  }).pipe(Effect.ignore)
 
 /** With the lease: fetch, and write the token unless someone wrote a newer one meanwhile. */
 const asHolder = (
   fleet: Fleet,
   holder: string,
+  leaseTtl: Duration.Duration,
   fetch: Effect.Effect<Obtained, AuthError.AuthError>,
   replacing: AccessToken.AccessToken | undefined
 ): Effect.Effect<Obtained, AuthError.AuthError | TokenStore.StoreError> =>
   Effect.gen(function*() {
+    yield* Effect.forkScoped(renewing(fleet, holder, leaseTtl))
     // someone may have written between our read and our lease
     const again = yield* read(fleet, replacing)
     if (Option.isSome(again.usable)) return again.usable.value
@@ -170,14 +229,19 @@ const asHolder = (
       fleet.store.compareAndSet(fleet.key, again.raw, value, ttl)).pipe(
         Effect.catchAll((error) =>
           Effect.as(
-            Effect.logWarning("Hosecloud token store write failed").pipe(Effect.annotateLogs({ detail: error.description })),
+            Effect.logWarning("Hosecloud token store write failed").pipe(
+              Effect.annotateLogs({ detail: Secrets.scrub(error.description, fleet.secrets) })
+            ),
             false
           )
         )
       )
-    if (!wrote) yield* Effect.logDebug("Hosecloud token store holds a newer token; the fetched one was not written")
+    if (wrote) yield* announce(fleet, ttl)
+    else yield* Effect.logDebug("Hosecloud token store holds a newer token; the fetched one was not written")
     return fetched
   }).pipe(
+    // the renewal stops first, then the lease is given back
+    Effect.scoped,
     Effect.ensuring(Effect.ignore(fleet.store.releaseLease(fleet.leaseKey, holder)))
   )
 
@@ -215,7 +279,7 @@ const obtain = (
           : Effect.flatMap(
             fleet.store.acquireLease(fleet.leaseKey, holder, leaseTtl),
             (taken): Effect.Effect<Obtained, AuthError.AuthError | TokenStore.StoreError | Busy> =>
-              taken ? asHolder(fleet, holder, fetch, replacing) : Effect.fail(new Busy())
+              taken ? asHolder(fleet, holder, leaseTtl, fetch, replacing) : Effect.fail(new Busy())
           )
     )
     // poll the store while others hold the lease: 25 ms growing to 250 ms, for two lease times at most
@@ -229,7 +293,7 @@ const obtain = (
         // the leases keep being taken and nothing good is written: stop waiting on the others
         Busy: () =>
           Effect.zipRight(Effect.logWarning("Hosecloud token store: no token from the lease holders; fetching"), fetch),
-        StoreError: fallback(fetch)
+        StoreError: fallback(fleet, fetch)
       })
     )
   })
@@ -245,10 +309,13 @@ const invalidate = (fleet: Fleet, token: AccessToken.AccessToken): Effect.Effect
   }).pipe(
     Effect.catchAll((error) =>
       Effect.logWarning("Hosecloud token store unavailable while dropping a token").pipe(
-        Effect.annotateLogs({ detail: error.description })
+        Effect.annotateLogs({ detail: Secrets.scrub(error.description, fleet.secrets) })
       )
     )
   )
+
+/** The default lease: short, because its holder renews it while it fetches. @internal */
+export const defaultLeaseTtl = "3 seconds"
 
 /** @internal */
 export const make = (
@@ -258,17 +325,29 @@ export const make = (
   Effect.gen(function*() {
     const prefix = (yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)
     const holders = yield* Ref.make(0)
+    const cipher = options.encryptionKey === undefined ? undefined : TokenStore.cipher(options.encryptionKey)
+    const group = cipher === undefined ? noKey : yield* cipher.fingerprint
+    // each key's group has an entry of its own: another key can neither take nor block it
+    const key = cipher === undefined ? options.key : `${options.key}:k${group}`
+    const secrets = options.encryptionKey === undefined ? [] : Secrets.values([options.encryptionKey])
     const fleet: Fleet = {
       store: options.store,
-      key: options.key,
-      leaseKey: TokenStore.leaseKeyOf(options.key),
-      leaseTtl: Duration.decode(options.leaseTtl ?? "15 seconds"),
+      key,
+      leaseKey: TokenStore.leaseKeyOf(key),
+      groupKey: `${options.key}:group`,
+      group,
+      warned: yield* Ref.make(HashSet.empty<string>()),
+      leaseTtl: Duration.decode(options.leaseTtl ?? defaultLeaseTtl),
       windowMillis: Duration.toMillis(refreshWindow),
-      cipher: options.encryptionKey === undefined ? undefined : TokenStore.cipher(options.encryptionKey),
+      cipher,
+      secrets,
       nextHolder: Effect.map(Ref.updateAndGet(holders, (n) => n + 1), (n) => `${prefix}-${n}`)
     }
+    // a server cannot know the encryptionKey, but a key reused as appSecurity would be echoed like it
+    const scrubbed = (fetch: Effect.Effect<Obtained, AuthError.AuthError>) =>
+      secrets.length === 0 ? fetch : Effect.mapError(fetch, (error) => Secrets.scrubAuthError(error, secrets))
     return {
-      obtain: (fetch, replacing) => obtain(fleet, fetch, replacing),
+      obtain: (fetch, replacing) => obtain(fleet, scrubbed(fetch), replacing),
       invalidate: (token) => invalidate(fleet, token)
     }
   })
