@@ -37,6 +37,26 @@ if (problems.length > 0) {
   process.exit(1)
 }
 
+// every install command of the READMEs names the packages' own version line (`@^0.2` for 0.2.x)
+const versions = Object.fromEntries(["core", "adapters", "cli"].map((name) => [
+  name,
+  JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8")).version
+]))
+for (const readme of ["README.md", "packages/core/README.md", "packages/adapters/README.md", "packages/cli/README.md"]) {
+  const content = readFileSync(join(root, readme), "utf8")
+  for (const [, name, range] of content.matchAll(/@effect-hosecloud\/([a-z-]+)@(\S+?)[`\s]/g)) {
+    const [major, minor] = versions[name]?.split(".") ?? []
+    const line = major === "0" ? `^0.${minor}` : `^${major}`
+    if (range !== line && !range.startsWith(`${line}.`)) {
+      problems.push(`${readme} installs @effect-hosecloud/${name}@${range}; the package is ${versions[name]} (${line})`)
+    }
+  }
+}
+if (problems.length > 0) {
+  for (const problem of problems) console.error(problem)
+  process.exit(1)
+}
+
 loose.forEach((code, i) => writeFileSync(join(out, `README_md_${i + 1}.ts`), `${code}\nexport {}\n`))
 if (loose.length > 0) {
   writeFileSync(join(out, "tsconfig.json"), JSON.stringify({

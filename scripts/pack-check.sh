@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs the libraries and installs them in a fresh npm project exactly as a new user would: with the
 # README's own install commands (the packed tarballs standing in for the registry's versions). Then checks
-# what a user relies on: every tarball holds its LICENSE, README, CHANGELOG and declaration maps; every
+# what a user relies on: every tarball holds its LICENSE, README, CHANGELOG and declaration maps; the
+# command line installs globally in under 10 MB with source maps of its bundle; every
 # program of examples/ (which the README shows) compiles under `strict` without `skipLibCheck` and runs
 # against the installed `hosecloud simulator`; the packages import under plain Node ESM, and their internal
 # modules do not; and the installed `hosecloud demo` runs. The programs run on Node 20 (the machine's) and
@@ -24,6 +25,10 @@ for tarball in "$work"/*.tgz; do
   grep -q '\.d\.ts\.map$' <<<"$listing" || { echo "$(basename "$tarball") has no declaration maps" >&2; exit 1; }
 done
 echo "tarballs hold LICENSE, README, CHANGELOG and declaration maps"
+
+# the command line, installed globally as a user does: under 10 MB, no dependencies, its own source maps
+mkdir "$work/global"
+node "$root/scripts/check-cli-package.mjs" "$work"/effect-hosecloud-cli-*.tgz "$work/global"
 
 project="$work/project"
 mkdir "$project"
