@@ -66,7 +66,8 @@ npx --no-install tsc -p tsconfig.json
 echo "examples compile in a fresh project: strict, without skipLibCheck"
 npm install --no-audit --no-fund --loglevel=error "$work"/effect-hosecloud-cli-*.tgz >/dev/null
 echo "on Node $(node --version):"
-node "$root/scripts/run-examples.mjs" out/examples
+# here also with no Hosecloud to reach: each program must fail loudly (non-zero, one line on stderr)
+node "$root/scripts/run-examples.mjs" out/examples --failures
 npx --no-install vitest run examples/testing.test.ts --reporter=dot
 
 # the adapters' main entry bundles for a runtime without Node (an edge worker): nothing in it imports node:*

@@ -3,7 +3,10 @@
 // prints. The server example is served 20 requests, and must ask Hosecloud for one token in all. The
 // README shows these very files.
 //
-// usage (in the project): node run-examples.mjs <directory of the compiled examples>
+// With --failures, each one-shot program runs again with the token and business hosts pointing at a port
+// where nothing listens, and must fail loudly: a non-zero exit and one line on stderr, not a fiber trace.
+//
+// usage (in the project): node run-examples.mjs <directory of the compiled examples> [--failures]
 import { spawn } from "node:child_process"
 import { readdirSync } from "node:fs"
 import { createServer as createHttpServer, request as httpRequest } from "node:http"
@@ -11,6 +14,7 @@ import { createServer } from "node:net"
 import { join } from "node:path"
 
 const compiled = process.argv[2]
+const checkFailures = process.argv.includes("--failures")
 
 /** What each example prints when it works. */
 const expected = {
@@ -142,14 +146,27 @@ const run = (file, env) =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, [join(compiled, file)], { env: { ...process.env, ...env } })
     let output = ""
+    let stderr = ""
     child.stdout.on("data", (chunk) => (output += chunk))
-    child.stderr.on("data", (chunk) => (output += chunk))
+    child.stderr.on("data", (chunk) => {
+      output += chunk
+      stderr += chunk
+    })
     const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
     child.on("close", (code) => {
       clearTimeout(timer)
-      resolve({ code, output })
+      resolve({ code, output, stderr })
     })
   })
+
+/** What is wrong with how an example failed, if anything: it must exit non-zero with one line on stderr. */
+const failedLoudly = ({ code, stderr }) => {
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "")
+  if (code === 0) return "it exited 0"
+  if (lines.length !== 1) return `stderr has ${lines.length} lines, not one:\n${stderr}`
+  if (/FiberFailure|^\s+at /m.test(stderr)) return `stderr is a trace: ${stderr}`
+  return undefined
+}
 
 // the installed executable itself, not through npx: a signal must reach the program
 const simulator = await serve(
@@ -192,6 +209,22 @@ try {
     } else {
       failed++
       console.error(`example ${file} failed: ${problem}`)
+    }
+  }
+  if (checkFailures) {
+    // nothing listens on a port that was free a moment ago
+    const closed = `http://127.0.0.1:${await freePort()}`
+    const results = await Promise.all(
+      Object.keys(expected).map(async (file) => [file, await run(file, { ...env, HOSECLOUD_AUTH_URL: closed, HOSECLOUD_API_URL: closed })])
+    )
+    for (const [file, result] of results) {
+      const problem = failedLoudly(result)
+      if (problem === undefined) {
+        console.log(`example ${file} with no Hosecloud to reach: exit ${result.code}, ${result.stderr.trim()}`)
+      } else {
+        failed++
+        console.error(`example ${file} with no Hosecloud to reach does not fail loudly: ${problem}`)
+      }
     }
   }
   // what the observability example sent the collector: the documented spans and metrics, and no secret
