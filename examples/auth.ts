@@ -12,13 +12,14 @@ const program = Effect.gen(function*() {
   console.log(`token for ${token.corpId}, scope ${token.scope}, until ${DateTime.formatIso(token.expiresAt)}`)
 }).pipe(
   Effect.catchTags({
-    InvalidKey: (e) => Effect.sync(() => console.error(`fix the credentials: ${e.message}`)),
+    InvalidKey: (e) => Effect.fail(`fix HOSECLOUD_APP_KEY / HOSECLOUD_APP_SECURITY: ${e.message}`),
     SystemError: (e) =>
-      Effect.sync(() => console.error(`Hosecloud failed, quote traceId ${Option.getOrElse(e.traceId, () => "-")}`))
+      Effect.fail(`${e.message}; quote traceId ${Option.getOrElse(e.traceId, () => "(none sent)")} to Hosecloud support`)
   })
 )
 
+// a failure is one line on stderr and exit code 1
 Effect.runPromise(program.pipe(Effect.provide(AuthLive))).catch((error) => {
-  console.error(String(error))
+  console.error(error.message)
   process.exitCode = 1
 })

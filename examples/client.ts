@@ -21,7 +21,7 @@ const corporation = Effect.gen(function*() {
 Effect.runPromise(corporation.pipe(Effect.provide(ClientLive))).then(
   (corp) => console.log(`corporation ${corp.id}: ${corp.name}`),
   (error) => {
-    console.error(String(error))
+    console.error(error.message) // one line: what failed and why
     process.exitCode = 1
   }
 )

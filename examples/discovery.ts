@@ -18,7 +18,7 @@ const program = Effect.gen(function*() {
 })
 
 Effect.runPromise(program.pipe(Effect.provide(ClientLive))).catch((error) => {
-  console.error(String(error))
+  console.error(error.message) // one line: what failed and why
   process.exitCode = 1
 })
 

@@ -21,7 +21,7 @@ const status = Effect.flatMap(HosecloudClient.HosecloudClient, (client) =>
 Effect.runPromise(status.pipe(Effect.provide(ClientLive))).then(
   (code) => console.log(`corporations answered HTTP ${code}`),
   (error) => {
-    console.error(String(error))
+    console.error(error.message) // one line: what failed and why
     process.exitCode = 1
   }
 )

@@ -13,7 +13,7 @@ const corporations = Effect.flatMap(HosecloudClient.HosecloudClient, (client) =>
 Effect.runPromise(corporations.pipe(Effect.provide(FetchHosecloud.layerConfig()))).then(
   (body) => console.log(JSON.stringify(body)),
   (error) => {
-    console.error(String(error))
+    console.error(error.message) // one line: what failed and why
     process.exitCode = 1
   }
 )

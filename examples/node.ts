@@ -3,7 +3,7 @@
 import * as NodeHosecloud from "@effect-hosecloud/adapters/NodeHosecloud"
 import { HosecloudClient } from "@effect-hosecloud/core"
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect } from "effect"
+import { Cause, Console, Effect } from "effect"
 
 const main = Effect.gen(function*() {
   const client = yield* HosecloudClient.HosecloudClient
@@ -11,4 +11,8 @@ const main = Effect.gen(function*() {
   yield* Console.log(JSON.stringify(yield* response.json))
 })
 
-main.pipe(Effect.provide(NodeHosecloud.layerConfig()), NodeRuntime.runMain)
+main.pipe(
+  Effect.provide(NodeHosecloud.layerConfig()),
+  Effect.tapErrorCause((cause) => Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(String(Cause.squash(cause)))),
+  NodeRuntime.runMain({ disableErrorReporting: true }) // a failure: the line above, and exit code 1
+)

@@ -5,7 +5,7 @@ import * as NodeHosecloud from "@effect-hosecloud/adapters/NodeHosecloud"
 import { HosecloudClient } from "@effect-hosecloud/core"
 import * as Otlp from "@effect/opentelemetry/Otlp"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
-import { Config, Console, Effect, Layer } from "effect"
+import { Cause, Config, Console, Effect, Layer } from "effect"
 
 const Observability = Layer.unwrapEffect(
   Effect.map(
@@ -20,4 +20,9 @@ const main = Effect.gen(function*() {
   yield* Console.log(`corporations answered HTTP ${response.status}; the spans and metrics go to the collector`)
 }).pipe(Effect.withSpan("example"))
 
-main.pipe(Effect.provide(NodeHosecloud.layerConfig()), Effect.provide(Observability), NodeRuntime.runMain)
+main.pipe(
+  Effect.provide(NodeHosecloud.layerConfig()),
+  Effect.provide(Observability),
+  Effect.tapErrorCause((cause) => Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(String(Cause.squash(cause)))),
+  NodeRuntime.runMain({ disableErrorReporting: true }) // a failure: the line above, and exit code 1
+)

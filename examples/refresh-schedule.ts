@@ -29,7 +29,7 @@ const program = Effect.gen(function*() {
 
 Effect.runPromise(program.pipe(Effect.provide(Spread.pipe(Layer.provide(FetchHttpClient.layer))))).catch(
   (error) => {
-    console.error(String(error))
+    console.error(error.message) // one line: what failed and why
     process.exitCode = 1
   }
 )

@@ -22,6 +22,6 @@ const program = Effect.gen(function*() {
 Effect.runPromise(
   program.pipe(Effect.provide(TenantRegistry.layer({ idleTimeToLive: "10 minutes" })), Effect.provide(FetchHttpClient.layer))
 ).catch((error) => {
-  console.error(String(error))
+  console.error(error.message) // one line: what failed and why
   process.exitCode = 1
 })

@@ -1,8 +1,9 @@
 // The README's examples are the programs in examples/: every ```ts block preceded by
 // `<!-- examples/<file> -->` must be that file, verbatim (the examples themselves are type-checked by
-// `tsc -b` and run by CI against the simulator). A ts block without such a marker is type-checked here.
+// `tsc -b` and run by CI against the simulator). A ts block without such a marker is type-checked here, and so
+// is every ts block of the guide (docs/*.md). The install commands must name the packages' version line.
 import { execFileSync } from "node:child_process"
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -37,8 +38,49 @@ if (problems.length > 0) {
   process.exit(1)
 }
 
+// every install command of the READMEs names the packages' own version line (`@^0.2` for 0.2.x)
+const versions = Object.fromEntries(["core", "adapters", "cli"].map((name) => [
+  name,
+  JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8")).version
+]))
+for (const readme of ["README.md", "packages/core/README.md", "packages/adapters/README.md", "packages/cli/README.md"]) {
+  const content = readFileSync(join(root, readme), "utf8")
+  for (const [, name, range] of content.matchAll(/@effect-hosecloud\/([a-z-]+)@(\S+?)[`\s]/g)) {
+    const [major, minor] = versions[name]?.split(".") ?? []
+    const line = major === "0" ? `^0.${minor}` : `^${major}`
+    if (range !== line && !range.startsWith(`${line}.`)) {
+      problems.push(`${readme} installs @effect-hosecloud/${name}@${range}; the package is ${versions[name]} (${line})`)
+    }
+  }
+}
+// each package says where its repository, guide and issues are
+for (const name of Object.keys(versions)) {
+  const manifest = JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8"))
+  if (manifest.repository?.directory !== `packages/${name}` || typeof manifest.repository?.url !== "string") {
+    problems.push(`packages/${name}/package.json: repository must give url and directory packages/${name}`)
+  }
+  if (typeof manifest.homepage !== "string" || typeof manifest.bugs?.url !== "string") {
+    problems.push(`packages/${name}/package.json: homepage and bugs.url are missing`)
+  }
+  if (!Array.isArray(manifest.keywords) || manifest.keywords.length === 0) problems.push(`packages/${name}/package.json: no keywords`)
+}
+if (problems.length > 0) {
+  for (const problem of problems) console.error(problem)
+  process.exit(1)
+}
+
 loose.forEach((code, i) => writeFileSync(join(out, `README_md_${i + 1}.ts`), `${code}\nexport {}\n`))
-if (loose.length > 0) {
+
+// the guide's TypeScript blocks (docs/*.md) compile too
+let guided = 0
+for (const page of readdirSync(join(root, "docs")).filter((file) => file.endsWith(".md"))) {
+  const content = readFileSync(join(root, "docs", page), "utf8")
+  for (const [, code] of content.matchAll(/```ts\n([\s\S]*?)```/g)) {
+    guided++
+    writeFileSync(join(out, `docs_${page.replace(/\W/g, "_")}_${guided}.ts`), `${code}\nexport {}\n`)
+  }
+}
+if (loose.length + guided > 0) {
   writeFileSync(join(out, "tsconfig.json"), JSON.stringify({
     extends: "../../tsconfig.base.json",
     compilerOptions: { composite: false, incremental: false, noEmit: true, noUnusedLocals: false, types: ["node"] },
@@ -51,4 +93,4 @@ if (loose.length > 0) {
     process.exit(1)
   }
 }
-console.log(`README examples: ${examples} are the files of examples/, ${loose.length} more compile`)
+console.log(`README examples: ${examples} are the files of examples/, ${loose.length} more compile; the guide's: ${guided} compile`)

@@ -98,6 +98,20 @@ export const apiUrlConfig: Config.Config<string> = Config.all([
 /**
  * `HosecloudClient` on the host of an edition.
  *
+ * @example
+ * ```ts
+ * import { Edition } from "@effect-hosecloud/adapters"
+ * import { HosecloudAuth } from "@effect-hosecloud/core"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ *
+ * // the business APIs of a DingTalk customer, with the token from HOSECLOUD_* variables
+ * export const ClientLive = Edition.layerClient("dingtalk").pipe(
+ *   Layer.provideMerge(HosecloudAuth.layerConfig()),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

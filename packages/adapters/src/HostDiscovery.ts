@@ -221,6 +221,20 @@ export const layer = (
 /**
  * A `HosecloudClient` whose host is the discovered one, followed as it changes.
  *
+ * @example
+ * ```ts
+ * import { HostDiscovery } from "@effect-hosecloud/adapters"
+ * import { HosecloudAuth } from "@effect-hosecloud/core"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ *
+ * // HosecloudClient on the company's host, looked up with the token's corpId and checked again every hour
+ * export const ClientLive = HostDiscovery.layerClient({ interval: "1 hour" }).pipe(
+ *   Layer.provideMerge(HosecloudAuth.layerConfig()),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

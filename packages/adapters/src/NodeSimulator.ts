@@ -58,6 +58,19 @@ export interface Options extends HosecloudSimulator.Options {
 /**
  * A simulator served on loopback for the lifetime of the layer.
  *
+ * @example
+ * ```ts
+ * import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
+ * import { Console, Effect, Layer } from "effect"
+ *
+ * // serves the simulator on a free loopback port until interrupted, and says where
+ * export const serve = Layer.launch(
+ *   Layer.effectDiscard(
+ *     Effect.flatMap(NodeSimulator.SimulatorAddress, ({ url }) => Console.log(`simulator on ${url}`))
+ *   ).pipe(Layer.provide(NodeSimulator.layer({ tokenLifetime: "10 minutes" })))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

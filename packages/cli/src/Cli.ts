@@ -20,7 +20,10 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Console from "effect/Console"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
@@ -61,24 +64,78 @@ interface Credentials {
   readonly authUrl: string
 }
 
-const ask = (question: string, hidden: boolean) =>
+/** Asks for what `variable` would have given; no answer (input ended, as with no terminal) names it. */
+const ask = (question: string, hidden: boolean, variable: string) =>
   Effect.flatMap(CliIO, (io) => io.prompt(question, { hidden })).pipe(
     Effect.flatMap(Option.match({
-      onNone: () => Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: no answer to "${question.trim()}"` })),
+      onNone: () =>
+        Effect.fail(
+          new CliFailure({
+            code: ExitCode.usage,
+            line: `error: ${variable} is not set, and no answer came to "${question.trim()}" (set ${variable}, or run at a terminal)`
+          })
+        ),
       onSome: (answer) =>
         answer.trim() === ""
-          ? Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: empty answer to "${question.trim()}"` }))
+          ? Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: empty answer to "${question.trim()}" (or set ${variable})` }))
           : Effect.succeed(answer.trim())
     }))
   )
 
+/** The values of `HOSECLOUD_LOG_LEVEL`, and the level each one sets. */
+const logLevels: ReadonlyArray<readonly [string, LogLevel.LogLevel]> = [
+  ["trace", LogLevel.Trace],
+  ["debug", LogLevel.Debug],
+  ["info", LogLevel.Info],
+  ["warning", LogLevel.Warning],
+  ["error", LogLevel.Error],
+  ["fatal", LogLevel.Fatal],
+  ["none", LogLevel.None]
+]
+
+/** The environment variables, one line each, for the help. */
+const environment = {
+  appKey: "  HOSECLOUD_APP_KEY        the appKey (asked for when unset)",
+  appSecurity: "  HOSECLOUD_APP_SECURITY   the appSecurity (asked for, without echo, when unset; required with no terminal)",
+  authUrl: "  HOSECLOUD_AUTH_URL       the token host (default https://open.hosecloud.com)",
+  logLevel: `  HOSECLOUD_LOG_LEVEL      the library's own log lines, on stderr: ${logLevels.map(([name]) => name).join(", ")} (default none)`,
+  noColor: "  NO_COLOR                 no colour in help and errors (never any in a pipe or a file)"
+}
+
+const environmentHelp = (...lines: ReadonlyArray<string>) => `Environment:\n${lines.join("\n")}\n\n`
+
 /** The environment variables of the commands that need credentials, for their help. */
-const credentialsHelp = "Environment:\n" +
-  "  HOSECLOUD_APP_KEY        the appKey (asked for when unset)\n" +
-  "  HOSECLOUD_APP_SECURITY   the appSecurity (asked for, without echo, when unset)\n" +
-  "  HOSECLOUD_AUTH_URL       the token host (default https://open.hosecloud.com)\n" +
-  "  HOSECLOUD_LOG_LEVEL      the library's own log lines: debug, info, warning, error (default none)\n" +
-  "  NO_COLOR                 no colour in help and errors (never any in a pipe or a file)\n\n"
+const credentialsHelp = environmentHelp(
+  environment.appKey,
+  environment.appSecurity,
+  environment.authUrl,
+  environment.logLevel,
+  environment.noColor
+)
+
+/**
+ * The level `HOSECLOUD_LOG_LEVEL` asks for (`none` when unset); any other value is a usage error that
+ * names the valid ones.
+ */
+const logLevel: Effect.Effect<LogLevel.LogLevel, CliFailure> = Effect.gen(function*() {
+  const wanted = yield* Config.option(Config.string("HOSECLOUD_LOG_LEVEL")).pipe(
+    Effect.mapError(() => new CliFailure({ code: ExitCode.usage, line: "error: unreadable HOSECLOUD_LOG_LEVEL" }))
+  )
+  if (Option.isNone(wanted) || wanted.value.trim() === "") return LogLevel.None
+  const given = wanted.value.trim().toLowerCase()
+  // "warn" is Effect's own label of the level, which this variable took before
+  const name = given === "warn" ? "warning" : given
+  const found = logLevels.find(([level]) => level === name)
+  if (found !== undefined) return found[1]
+  return yield* Effect.fail(
+    new CliFailure({
+      code: ExitCode.usage,
+      line: `error: HOSECLOUD_LOG_LEVEL must be one of ${logLevels.map(([level]) => level).join(", ")} (got ${
+        JSON.stringify(wanted.value)
+      })`
+    })
+  )
+})
 
 /** From the environment, else asked for (the secret without echo). */
 const credentials: Effect.Effect<Credentials, CliFailure, CliIO> = Effect.gen(function*() {
@@ -93,10 +150,10 @@ const credentials: Effect.Effect<Credentials, CliFailure, CliIO> = Effect.gen(fu
   })
   const appKey = Option.isSome(env.appKey) && env.appKey.value !== ""
     ? env.appKey.value
-    : yield* ask("appKey: ", false)
+    : yield* ask("appKey: ", false, "HOSECLOUD_APP_KEY")
   const appSecurity = Option.isSome(env.appSecurity) && Redacted.value(env.appSecurity.value) !== ""
     ? env.appSecurity.value
-    : Redacted.make(yield* ask("appSecurity (hidden): ", true))
+    : Redacted.make(yield* ask("appSecurity (hidden): ", true, "HOSECLOUD_APP_SECURITY"))
   return { appKey, appSecurity, authUrl }
 })
 
@@ -165,9 +222,29 @@ const secondsLeft = (token: AccessToken.AccessToken, now: number) => Math.floor(
 
 const out = (line: string) => Effect.flatMap(CliIO, (io) => io.out(line))
 
+/**
+ * A command with its help twice: in full (the summary, the environment it reads, examples) for its own
+ * `--help`, and the summary alone for the list of commands in the top-level help.
+ */
+const described = <Name extends string, R, E, A>(
+  command: Command.Command<Name, R, E, A>,
+  summary: string,
+  details: string
+) => ({
+  full: Command.withDescription(command, `${summary}\n\n${details}`),
+  brief: Command.withDescription(command, summary)
+})
+
 // ---- token --------------------------------------------------------------------------------------
 
-const token = Command.make(
+/** A failure as the one JSON line `--json` promises on stderr, with the same exit code. */
+const asJson = (failure: CliFailure): CliFailure => {
+  const kind = Object.entries(ExitCode).find(([, code]) => code === failure.code)?.[0] ?? "usage"
+  const message = failure.line.replace(/^error: /, "")
+  return new CliFailure({ code: failure.code, line: JSON.stringify({ error: { exitCode: failure.code, kind, message } }) })
+}
+
+const tokenCommand = Command.make(
   "token",
   { json: Options.boolean("json").pipe(Options.withDescription("print corpId, scope, expiry and the token as JSON")) },
   ({ json }) =>
@@ -187,18 +264,23 @@ const token = Command.make(
         null,
         2
       ))
-    })
-).pipe(Command.withDescription(
-  "Print a valid access token and nothing else.\n\n" +
+    }).pipe(Effect.mapError((failure) => (json ? asJson(failure) : failure)))
+)
+
+const token = described(
+  tokenCommand,
+  "Print a valid access token and nothing else (log lines, prompts and errors go to stderr).",
+  "With --json, an error is JSON on stderr too: {\"error\":{\"exitCode\":2,\"kind\":\"invalidKey\",\"message\":...}}, " +
+    "with the same exit code.\n\n" +
     credentialsHelp +
     "Examples:\n" +
     "  curl \"https://app.ekuaibao.com/api/openapi/v1/corporations?accessToken=$(hosecloud token)\"\n" +
     "  hosecloud token --json"
-))
+)
 
 // ---- check --------------------------------------------------------------------------------------
 
-const check = Command.make("check", {}, () =>
+const checkCommand = Command.make("check", {}, () =>
   Effect.gen(function*() {
     const creds = yield* credentials
     const result = yield* withAuth(creds, getToken(creds))
@@ -207,19 +289,22 @@ const check = Command.make("check", {}, () =>
       `ok: ${creds.authUrl} accepted appKey ${creds.appKey} for corp ${result.corpId} (${result.scope}); ` +
         `the token is valid until ${DateTime.formatIso(result.expiresAt)} (${secondsLeft(result, now)} s)`
     )
-  })).pipe(Command.withDescription(
-    "Check the credentials and say what is wrong in words.\n" +
-      "Exit codes: 0 ok, 2 credentials refused (InvalidKey), 3 Hosecloud failed (SystemError, with its traceId), " +
+  }))
+
+const check = described(
+  checkCommand,
+  "Check the credentials and say what is wrong in words.",
+  "Exit codes: 0 ok, 2 credentials refused (InvalidKey), 3 Hosecloud failed (SystemError, with its traceId), " +
       "4 network, 1 usage.\n\n" +
       credentialsHelp +
       "Examples:\n" +
       "  HOSECLOUD_APP_KEY=... hosecloud check      (asks for the secret without echoing it)\n" +
       "  hosecloud check && echo credentials ok"
-  ))
+)
 
 // ---- decode -------------------------------------------------------------------------------------
 
-const decode = Command.make(
+const decodeCommand = Command.make(
   "decode",
   { token: Args.text({ name: "token" }).pipe(Args.optional, Args.withDescription("the token; read from stdin if absent")) },
   ({ token }) =>
@@ -249,13 +334,16 @@ const decode = Command.make(
       }
       yield* io.out("signature: not verified (decode only reads the token; it proves nothing about who issued it)")
     })
-).pipe(Command.withDescription(
-  "Show a token's header and claims and its expiry in local time. Does not verify the signature.\n\n" +
-    "Environment:\n  NO_COLOR                 no colour in help and errors (never any in a pipe or a file)\n\n" +
+)
+
+const decode = described(
+  decodeCommand,
+  "Show a token's header and claims and its expiry in local time. Does not verify the signature.",
+  environmentHelp(environment.noColor) +
     "Examples:\n" +
     "  hosecloud decode eyJ0eXAiOiJKV1Qi...\n" +
     "  hosecloud token | hosecloud decode"
-))
+)
 
 // ---- watch --------------------------------------------------------------------------------------
 
@@ -279,8 +367,9 @@ const describeEvent = (event: HosecloudAuth.AuthEvent, now: number): string => {
 
 /**
  * A token, kept valid for good: whenever the one in hand expires (or none could be had), ask again, every
- * `retryInterval` while Hosecloud fails. The service refreshes in the background meanwhile; this loop is
- * what brings a token back after an outage that outlasted the old one.
+ * `retryInterval` while Hosecloud fails. The service refreshes in the background meanwhile (its own
+ * retries spaced by the same interval: see `watch`); this loop is what brings a token back after an outage
+ * that outlasted the old one.
  */
 const keepValid = (auth: HosecloudAuth.Service, retryInterval: Duration.Duration) =>
   Effect.gen(function*() {
@@ -291,7 +380,7 @@ const keepValid = (auth: HosecloudAuth.Service, retryInterval: Duration.Duration
     yield* Effect.sleep(Duration.millis(Math.max(left, 0)))
   }).pipe(Effect.forever)
 
-const watch = Command.make(
+const watchCommand = Command.make(
   "watch",
   {
     retryInterval: Options.integer("retry-interval").pipe(
@@ -306,6 +395,9 @@ const watch = Command.make(
       if (retryInterval < 1) {
         return yield* Effect.fail(new CliFailure({ code: ExitCode.usage, line: "error: --retry-interval must be at least 1" }))
       }
+      const interval = Duration.seconds(retryInterval)
+      // one request per attempt, attempts spaced by the interval: the service's own retries (of a background
+      // refresh, or of a wait for a token) are spaced by it too, instead of the default backoff's burst
       yield* withAuth(creds, (auth) =>
         Effect.gen(function*() {
           yield* auth.events.pipe(
@@ -316,22 +408,27 @@ const watch = Command.make(
             Effect.forkScoped
           )
           yield* Effect.yieldNow()
-          return yield* keepValid(auth, Duration.seconds(retryInterval)).pipe(
+          return yield* keepValid(auth, interval).pipe(
             Effect.mapError((error) => describeAuthError(error, creds.authUrl))
           )
-        }))
+        }), { retry: Schedule.spaced(interval), waitRetry: Schedule.spaced(interval) })
     })
-).pipe(Command.withDescription(
-  "Keep a token valid, through outages, and print one line per event (new token, refresh scheduled, retry " +
-    "with traceId, failure, expiry). While Hosecloud fails it asks again every --retry-interval seconds; " +
-    "Ctrl-C ends it. Ends with exit code 2 if the credentials are refused.\n\n" +
+)
+
+const watch = described(
+  watchCommand,
+  "Keep a token valid, through outages, and print one line per event on stdout (new token, refresh " +
+    "scheduled, retry with traceId, failure, expiry). Ctrl-C ends it; exit code 2 if the credentials are refused.",
+  "What it sends: one token request (POST HOSECLOUD_AUTH_URL/auth/openApi/v3/getAccessToken, with the appKey " +
+    "and appSecurity) for the first token, then one per refresh, 5 minutes before each token expires. While " +
+    "Hosecloud fails, one request every --retry-interval seconds (default 5), never a burst. Nothing else.\n\n" +
     credentialsHelp +
     "Example:\n  hosecloud watch --retry-interval 10"
-))
+)
 
 // ---- simulator ----------------------------------------------------------------------------------
 
-const simulator = Command.make(
+const simulatorCommand = Command.make(
   "simulator",
   {
     port: Options.integer("port").pipe(Options.withDefault(0), Options.withDescription("the port; 0 picks a free one")),
@@ -364,17 +461,18 @@ const simulator = Command.make(
         InvalidOptions: (error) => Effect.fail(new CliFailure({ code: ExitCode.usage, line: `error: ${error.message}` }))
       })
     )
-).pipe(Command.withDescription(
-  "Serve the Hosecloud simulator on loopback (real HTTP) and print its base URL and demo credentials.\n\n" +
-    "Environment:\n" +
-    "  HOSECLOUD_LOG_LEVEL      the simulator's and the library's log lines (default none)\n" +
-    "  NO_COLOR                 no colour in help and errors (never any in a pipe or a file)\n\n" +
+)
+
+const simulator = described(
+  simulatorCommand,
+  "Serve the Hosecloud simulator on loopback (real HTTP) and print its base URL and demo credentials.",
+  environmentHelp(environment.logLevel, environment.noColor) +
     "Examples:\n  hosecloud simulator --port 8787\n  hosecloud simulator --token-lifetime 10"
-))
+)
 
 // ---- demo ---------------------------------------------------------------------------------------
 
-const demo = Command.make("demo", {}, () =>
+const demoCommand = Command.make("demo", {}, () =>
   // loaded when this command runs, with the simulator it serves
   Effect.promise(() => import("./Demo.js")).pipe(
     Effect.flatMap((Demo) => Demo.run),
@@ -384,14 +482,23 @@ const demo = Command.make("demo", {}, () =>
         line: `error: ${error._tag === "ClaimFailed" ? error.message : `cannot serve the simulator: ${String(error.cause)}`}`
       })
     )
-  )).pipe(Command.withDescription(
-  "Show, step by step, what the library does, on a simulator: no Hosecloud account needed. It reads no " +
-    "credentials: the simulator's demo ones are used.\n\n" +
-    "Environment:\n" +
-    "  HOSECLOUD_LOG_LEVEL      the library's own log lines (default none)\n" +
-    "  NO_COLOR                 no colour in help and errors (never any in a pipe or a file)\n\n" +
+  ))
+
+const demo = described(
+  demoCommand,
+  "Show, step by step, what the library does, on a simulator: no Hosecloud account needed.",
+  "It reads no credentials: the simulator's demo ones are used.\n\n" +
+    environmentHelp(environment.logLevel, environment.noColor) +
     "Example:\n  hosecloud demo"
-))
+)
+
+/** The top-level description: what the command line is, and every environment variable, once. */
+const overviewHelp = "Hosecloud (合思) Open API access tokens from the command line. Standard output is the answer " +
+  "(a token, JSON, a check's result); prompts, log lines and errors go to standard error.\n\n" +
+  environmentHelp(...Object.values(environment)) +
+  "Exit codes: 0 ok, 1 usage, 2 credentials refused (InvalidKey) or no command given, 3 Hosecloud failed " +
+  "(SystemError), 4 network. Each command's --help says what it reads and shows examples."
+
 
 /**
  * The whole command.
@@ -400,28 +507,41 @@ const demo = Command.make("demo", {}, () =>
  * @category commands
  */
 export const command = Command.make("hosecloud").pipe(
-  Command.withDescription(
-    "Hosecloud (合思) Open API access tokens from the command line. Credentials come from HOSECLOUD_APP_KEY, " +
-      "HOSECLOUD_APP_SECURITY and HOSECLOUD_AUTH_URL, or are asked for; see each command's --help."
-  ),
-  Command.withSubcommands([token, check, decode, watch, simulator, demo])
+  Command.withDescription(overviewHelp),
+  Command.withSubcommands([token.full, check.full, decode.full, watch.full, simulator.full, demo.full])
+)
+
+/** The same command, for the top-level help: each command listed by its summary alone. */
+const overview = Command.make("hosecloud").pipe(
+  Command.withDescription(overviewHelp),
+  Command.withSubcommands([token.brief, check.brief, decode.brief, watch.brief, simulator.brief, demo.brief])
 )
 
 // the package's own version, from the package.json beside src/ and dist/
 const { version } = createRequire(import.meta.url)("../package.json") as { readonly version: string }
 
+/** What `@effect/cli` prints to stdout (the help, here) goes to stderr instead. */
+const helpOnStderr = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Console.consoleWith((console) => Console.withConsole(effect, { ...console, log: (...args) => console.error(...args) }))
+
 /**
  * Runs the command line on `argv` (as `process.argv`) and answers its exit code. Failures are printed as
- * one line on stderr.
+ * one line on stderr. With no command, the help goes to stderr and the exit code is 2. `HOSECLOUD_LOG_LEVEL`
+ * sets the level of the library's own log lines (none by default); an unknown level is a usage error.
  *
  * @since 0.1.0
  * @category commands
  */
 export const main = (
   argv: ReadonlyArray<string>
-): Effect.Effect<number, never, CliIO | HttpClient.HttpClient | CliApp.CliApp.Environment> =>
-  Command.run(command, { name: "hosecloud", version })(argv).pipe(
-    Effect.as(ExitCode.ok as number),
+): Effect.Effect<number, never, CliIO | HttpClient.HttpClient | CliApp.CliApp.Environment> => {
+  const args = argv.slice(2)
+  const run = (cli: typeof command, input: ReadonlyArray<string>) => Command.run(cli, { name: "hosecloud", version })(input)
+  const program: Effect.Effect<number, unknown, CliIO | HttpClient.HttpClient | CliApp.CliApp.Environment> =
+    args.length === 0
+      ? Effect.as(helpOnStderr(run(overview, [...argv, "--help"])), ExitCode.invalidKey as number)
+      : Effect.as(run(args.length === 1 && (args[0] === "--help" || args[0] === "-h") ? overview : command, argv), ExitCode.ok as number)
+  return Effect.flatMap(logLevel, (level) => Logger.withMinimumLogLevel(program, level)).pipe(
     Effect.catchAll((error) => {
       if (error instanceof CliFailure) {
         return Effect.as(Effect.flatMap(CliIO, (io) => io.err(error.line)), error.code)
@@ -436,3 +556,4 @@ export const main = (
       )
     )
   )
+}

@@ -62,6 +62,74 @@ describe("hosecloud token", () => {
     }))
 })
 
+describe("the command line's contract", () => {
+  it.effect("token --json reports an error as JSON on stderr, with the same exit code", () =>
+    Effect.gen(function*() {
+      const { http } = yield* withSimulator()
+      const wrong = "wrong-secret-1f0e3dad99908345"
+      const result = yield* runCli(["token", "--json"], { env: { ...env, HOSECLOUD_APP_SECURITY: wrong }, http })
+      assert.strictEqual(result.code, Cli.ExitCode.invalidKey)
+      assert.deepStrictEqual(result.out, [])
+      assert.strictEqual(result.err.length, 1)
+      const parsed = JSON.parse(result.err[0])
+      assert.deepStrictEqual(Object.keys(parsed.error), ["exitCode", "kind", "message"])
+      assert.strictEqual(parsed.error.exitCode, Cli.ExitCode.invalidKey)
+      assert.strictEqual(parsed.error.kind, "invalidKey")
+      assert.include(parsed.error.message, "refused the credentials")
+      noSecretIn(result.err, wrong)
+      // a usage error too
+      const usage = yield* runCli(["token", "--json"], { env: { ...env, HOSECLOUD_AUTH_URL: "http://example.com" }, http })
+      assert.strictEqual(usage.code, Cli.ExitCode.usage)
+      assert.strictEqual(JSON.parse(usage.err[0]).error.kind, "usage")
+    }))
+
+  it.effect("an unknown HOSECLOUD_LOG_LEVEL is refused, naming the valid ones, before any request", () =>
+    Effect.gen(function*() {
+      const { http, sim } = yield* withSimulator()
+      const result = yield* runCli(["token"], { env: { ...env, HOSECLOUD_LOG_LEVEL: "bogus" }, http })
+      assert.strictEqual(result.code, Cli.ExitCode.usage)
+      assert.deepStrictEqual(result.out, [])
+      assert.deepStrictEqual(result.err, [
+        "error: HOSECLOUD_LOG_LEVEL must be one of trace, debug, info, warning, error, fatal, none (got \"bogus\")"
+      ])
+      assert.strictEqual(yield* sim.count("v3.getAccessToken"), 0)
+      // the documented names are taken, in any case
+      for (const level of ["debug", "WARNING", "warn", "none"]) {
+        const ok = yield* runCli(["token"], { env: { ...env, HOSECLOUD_LOG_LEVEL: level }, http })
+        assert.strictEqual(ok.code, 0, level)
+      }
+    }))
+
+  it.effect("with no secret and no answer (no terminal), the error names HOSECLOUD_APP_SECURITY", () =>
+    Effect.gen(function*() {
+      const { http } = yield* withSimulator()
+      const result = yield* runCli(["token"], { env: { HOSECLOUD_APP_KEY: "demo-app-key" }, http })
+      assert.strictEqual(result.code, Cli.ExitCode.usage)
+      assert.strictEqual(result.err.length, 1)
+      assert.include(result.err[0], "HOSECLOUD_APP_SECURITY is not set")
+      const noKey = yield* runCli(["check"], { env: {}, http })
+      assert.include(noKey.err[0], "HOSECLOUD_APP_KEY is not set")
+    }))
+
+  it.effect("watch sends one token request per --retry-interval while Hosecloud fails, not a burst of retries", () =>
+    Effect.gen(function*() {
+      let requests = 0
+      const unreachable = HttpClient.make((request) =>
+        Effect.suspend(() => {
+          requests++
+          return Effect.fail(
+            new HttpClientError.RequestError({ request, reason: "Transport", cause: new Error("connect ECONNREFUSED") })
+          )
+        })
+      )
+      const fiber = yield* Effect.fork(runCli(["watch", "--retry-interval", "10"], { env, http: unreachable }))
+      for (let second = 0; second < 60; second++) yield* TestClock.adjust("1 second")
+      yield* Fiber.interrupt(fiber)
+      // at 0, 10, 20, 30, 40, 50 and 60 seconds
+      assert.strictEqual(requests, 7)
+    }))
+})
+
 describe("hosecloud check", () => {
   it.effect("exit 0 and a line saying what was accepted", () =>
     Effect.gen(function*() {

@@ -93,6 +93,50 @@ describe("the hosecloud executable", () => {
     })
   }, 60_000)
 
+  it("stdout is the answer: at debug, hosecloud token prints the token alone, and the log lines go to stderr", async () => {
+    await withSimulator(async (url) => {
+      const result = await run(["token"], { ...demoEnv(url), HOSECLOUD_LOG_LEVEL: "debug" })
+      assert.strictEqual(result.code, 0, result.stderr)
+      // what `$(hosecloud token)` captures: the token and its newline, nothing else
+      assert.match(result.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
+      assert.include(result.stderr, "Hosecloud access token issued")
+      assert.notInclude(result.stderr, "demo-app-security")
+      const json = await run(["token", "--json"], { ...demoEnv(url), HOSECLOUD_LOG_LEVEL: "debug" })
+      assert.strictEqual(JSON.parse(json.stdout).corpId, "DEMOcorp00001")
+      const checked = await run(["check"], { ...demoEnv(url), HOSECLOUD_LOG_LEVEL: "debug" })
+      assert.match(checked.stdout, /^ok: [^\n]*\n$/)
+    })
+  }, 60_000)
+
+  it("a missing secret with no terminal names HOSECLOUD_APP_SECURITY, and exits 1", async () => {
+    const result = await run(["token"], { HOSECLOUD_APP_KEY: "demo-app-key" }, "")
+    assert.strictEqual(result.code, 1)
+    assert.strictEqual(result.stdout, "")
+    assert.include(result.stderr, "error: HOSECLOUD_APP_SECURITY is not set")
+  }, 60_000)
+
+  it("no command prints the help on stderr and exits 2; the top-level help names each variable once", async () => {
+    const bare = await run([])
+    assert.strictEqual(bare.code, 2)
+    assert.strictEqual(bare.stdout, "")
+    assert.include(bare.stderr, "COMMANDS")
+    const help = await run(["--help"])
+    assert.strictEqual(help.code, 0)
+    for (const variable of ["HOSECLOUD_APP_KEY", "HOSECLOUD_APP_SECURITY", "HOSECLOUD_AUTH_URL", "HOSECLOUD_LOG_LEVEL", "NO_COLOR"]) {
+      assert.strictEqual(help.stdout.split(`  ${variable} `).length - 1, 1, variable)
+    }
+    for (const command of ["token", "check", "decode", "watch", "simulator", "demo"]) {
+      assert.match(help.stdout, new RegExp(`- ${command}\\b`), command)
+    }
+    assert.notInclude(help.stdout, "Examples:")
+  }, 60_000)
+
+  it("an unknown HOSECLOUD_LOG_LEVEL is refused, naming the valid ones", async () => {
+    const result = await run(["decode", "x"], { HOSECLOUD_LOG_LEVEL: "bogus" })
+    assert.strictEqual(result.code, 1)
+    assert.strictEqual(result.stderr, "error: HOSECLOUD_LOG_LEVEL must be one of trace, debug, info, warning, error, fatal, none (got \"bogus\")\n")
+  }, 60_000)
+
   it("check reads a piped secret through the hidden prompt, and never echoes it", async () => {
     await withSimulator(async (url) => {
       const ok = await run(["check"], { HOSECLOUD_AUTH_URL: url, HOSECLOUD_APP_KEY: "demo-app-key" }, "demo-app-security\n")
@@ -153,6 +197,10 @@ describe("the hosecloud executable", () => {
       assert.include(result.stdout, "NO_COLOR", command)
       if (["token", "check", "watch"].includes(command)) {
         for (const variable of credentialVariables) assert.include(result.stdout, variable, command)
+      }
+      if (command === "watch") {
+        assert.include(result.stdout, "What it sends: one token request", command)
+        assert.include(result.stdout, "never a burst", command)
       }
       assert.notInclude(result.stdout, "\u001b[", `${command}: colour written into a pipe`)
     }

@@ -115,6 +115,20 @@ export const systemError = (options: {
 /**
  * `true` for either member of the `AuthError` union.
  *
+ * @example
+ * ```ts
+ * import { HosecloudAuth } from "@effect-hosecloud/core"
+ * import { Effect, Option } from "effect"
+ *
+ * // each member of the union, handled by its tag
+ * export const token = Effect.flatMap(HosecloudAuth.HosecloudAuth, (auth) => auth.token).pipe(
+ *   Effect.catchTags({
+ *     InvalidKey: (e) => Effect.fail(`check HOSECLOUD_APP_KEY and HOSECLOUD_APP_SECURITY: ${e.message}`),
+ *     SystemError: (e) => Effect.fail(`${e.reason}: quote traceId ${Option.getOrElse(e.traceId, () => "-")}`)
+ *   })
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category refinements
  */

@@ -324,6 +324,26 @@ export const layerClient: Layer.Layer<HttpClient.HttpClient, never, HosecloudSim
 /**
  * A simulator and an in-memory `HttpClient` that talks to it: all a test needs below `HosecloudAuth`.
  *
+ * @example
+ * ```ts
+ * import { HosecloudAuth } from "@effect-hosecloud/core"
+ * import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
+ * import { Effect, Layer, Redacted } from "effect"
+ *
+ * // HosecloudAuth on the simulator: no socket, and TestClock drives its clock in tests
+ * const AuthLive = HosecloudAuth.layer({ appKey: "demo-app-key", appSecurity: Redacted.make("demo-app-security") }).pipe(
+ *   Layer.provideMerge(HosecloudSimulator.layer())
+ * )
+ *
+ * export const oneRequest = Effect.gen(function*() {
+ *   const auth = yield* HosecloudAuth.HosecloudAuth
+ *   const sim = yield* HosecloudSimulator.HosecloudSimulator
+ *   yield* auth.token
+ *   yield* auth.token // cached
+ *   return yield* sim.count("v3.getAccessToken") // 1
+ * }).pipe(Effect.provide(AuthLive))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

@@ -97,6 +97,17 @@ export const defaultMaxBodyBytes = 64 * 1024
 /**
  * Options of the v3 protocol.
  *
+ * @example
+ * ```ts
+ * import { HosecloudAuth, TokenProtocol } from "@effect-hosecloud/core"
+ * import { Redacted } from "effect"
+ *
+ * // the default protocol, named: the v3 endpoint of a token host
+ * export const AuthLive = HosecloudAuth.layerWith(
+ *   TokenProtocol.v3({ appKey: "app-key", appSecurity: Redacted.make("app-security"), authUrl: "https://open.hosecloud.com" })
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */

@@ -182,6 +182,15 @@ export const checkUrl = (url: unknown): Either.Either<string, string> => {
 /**
  * A Hosecloud URL (see `checkUrl`); `fallback` when not given.
  *
+ * @example
+ * ```ts
+ * import { Validation } from "@effect-hosecloud/core"
+ * import { Effect } from "effect"
+ *
+ * // fails with InvalidOptions naming "probeUrl": plain http: is refused off loopback
+ * export const probe = Validation.url("probeUrl", "http://example.com").pipe(Effect.either)
+ * ```
+ *
  * @since 0.2.0
  * @category checks
  */
