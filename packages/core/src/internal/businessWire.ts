@@ -16,18 +16,17 @@
  *
  * @internal
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import { constTrue } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import type * as Predicate from "effect/Predicate"
-import * as Tracer from "effect/Tracer"
+import type * as Tracer from "effect/Tracer"
+import * as Destination from "./destination.js"
 
 /** @internal */
 export interface Wire {
@@ -107,19 +106,6 @@ const holding = <A, E>(effect: Effect.Effect<A, E>, token: string): Effect.Effec
     })
   })
 
-/** The caller's `RequestInit` with redirects answered, not followed; remembered for the last one seen. */
-let lastInit: RequestInit | undefined
-let lastManual: RequestInit = { redirect: "manual" }
-const manual = (init: RequestInit | undefined): RequestInit => {
-  if (init === undefined) return noInit
-  if (init !== lastInit) {
-    lastInit = init
-    lastManual = { ...init, redirect: "manual" }
-  }
-  return lastManual
-}
-const noInit: RequestInit = { redirect: "manual" }
-
 /**
  * The transport over `http`; installs the span predicate in the fiber that runs it.
  *
@@ -129,17 +115,11 @@ export const make = (http: HttpClient.HttpClient): Effect.Effect<Wire> =>
   Effect.as(FiberRef.update(HttpClient.currentTracerDisabledWhen, install), {
     send: (request, token, span) =>
       Effect.withFiberRuntime((fiber) => {
-        const context = fiber.currentContext
-        const init = Context.getOrElse(context, FetchHttpClient.RequestInit, () => undefined)
-        let effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> = http.execute(
-          request
-        )
         // one context change at most: fetch's redirect mode, and the span's parent when there is a span
-        if (init?.redirect !== "manual" || span !== undefined) {
-          const withInit = Context.add(context, FetchHttpClient.RequestInit, manual(init))
-          const provided = span === undefined ? withInit : Context.add(withInit, Tracer.ParentSpan, span)
-          effect = Effect.locally(effect, FiberRef.currentContext, provided)
-        }
+        const context = Destination.noFollowContext(fiber.currentContext, span)
+        const effect = context === undefined
+          ? http.execute(request)
+          : Effect.locally(http.execute(request), FiberRef.currentContext, context)
         if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return effect
         if (!installed.has(fiber.getFiberRef(HttpClient.currentTracerDisabledWhen))) {
           return Effect.locally(effect, HttpClient.currentTracerDisabledWhen, constTrue)
