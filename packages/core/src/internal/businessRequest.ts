@@ -108,7 +108,7 @@ export const prepare = (settings: Settings) => {
       )
 }
 
-/** A URL that names no scheme: it goes after the business host. */
+/** A URL that names its scheme: it does not go after the business host. */
 const isAbsolute = (url: string) => /^[a-z][a-z0-9+.-]*:/i.test(url)
 
 /**
