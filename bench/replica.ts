@@ -1,9 +1,10 @@
 // One replica process of the fleet benchmark: 1,000 callers at cold start, then 1,000 more once the
-// first refresh has happened; prints the latency of every call, in milliseconds.
+// first refresh has happened; prints the latency of every call, in milliseconds, and whether its store
+// answered a read before the callers came and after they were served ("none" without a store).
 import * as RedisTokenStore from "@effect-hosecloud/adapters/RedisTokenStore"
-import { HosecloudAuth } from "@effect-hosecloud/core"
+import { HosecloudAuth, TokenStore } from "@effect-hosecloud/core"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Effect, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
+import { Effect, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 
 const simUrl = process.env["SIM_URL"] ?? ""
 const redisUrl = process.env["REDIS_URL"] ?? ""
@@ -13,8 +14,18 @@ const options = { appKey: "demo-app-key", appSecurity: Redacted.make("demo-app-s
 const AuthLive = redisUrl === ""
   ? HosecloudAuth.layer(options).pipe(Layer.provide(NodeHttpClient.layerUndici))
   : HosecloudAuth.layerShared(options).pipe(
-    Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, RedisTokenStore.layer({ url: redisUrl })))
+    Layer.provideMerge(Layer.mergeAll(NodeHttpClient.layerUndici, RedisTokenStore.layer({ url: redisUrl })))
   )
+
+/** Whether the store answers a read now. */
+const storeState = Effect.gen(function*() {
+  const store = yield* Effect.serviceOption(TokenStore.TokenStore)
+  if (Option.isNone(store)) return "none"
+  return yield* store.value.get("bench:probe").pipe(
+    Effect.as("answered"),
+    Effect.catchAll((error) => Effect.succeed(`did not answer (${error.message})`))
+  )
+})
 
 const timed = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.gen(function*() {
@@ -25,11 +36,13 @@ const timed = <A, E>(effect: Effect.Effect<A, E>) =>
 
 const program = Effect.gen(function*() {
   const auth = yield* HosecloudAuth.HosecloudAuth
+  const before = yield* storeState
   const next = yield* auth.changes.pipe(Stream.take(2), Stream.runDrain, Effect.fork)
   const cold = yield* Effect.all(Array.from({ length: callers }, () => timed(auth.token)), { concurrency: "unbounded" })
   yield* next.await
   const expiry = yield* Effect.all(Array.from({ length: callers }, () => timed(auth.token)), { concurrency: "unbounded" })
-  process.stdout.write(`${JSON.stringify({ cold, expiry })}\n`)
+  const after = yield* storeState
+  process.stdout.write(`${JSON.stringify({ cold, expiry, store: { before, after } })}\n`)
 })
 
 Effect.runPromise(program.pipe(Effect.provide(AuthLive), Logger.withMinimumLogLevel(LogLevel.None))).then(

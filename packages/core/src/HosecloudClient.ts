@@ -23,6 +23,7 @@ import type * as ApiError from "./ApiError.js"
 import * as AuthError from "./AuthError.js"
 import * as HosecloudAuth from "./HosecloudAuth.js"
 import * as BusinessRequest from "./internal/businessRequest.js"
+import * as BusinessWire from "./internal/businessWire.js"
 import { apiError, decodeWith, describe, isRecord } from "./internal/businessResponse.js"
 import * as Validation from "./Validation.js"
 
@@ -132,6 +133,19 @@ export const withTenant =
 /**
  * The business-API client over `HosecloudAuth` and an `HttpClient`.
  *
+ * Its transport is made here, once, over the `HttpClient`: the request that carries the token is sent with
+ * the platform's own span turned off (the client records one span of its own, on the request with the
+ * token's place redacted), by a predicate installed in the fiber that runs `make` (and so in the fibers it
+ * forks, and in a program `layer` is provided to). That predicate answers only for requests that carry a
+ * token the client is sending at that moment: the caller's other requests keep their spans. Redirects are
+ * never followed: the platform's Node clients do not follow them, and the client answers a 3xx itself.
+ *
+ * Two cases keep a step per request: a `fetch`-based `HttpClient` (`FetchHttpClient`) reads its redirect
+ * mode from the fiber's context when it sends, so `redirect: "manual"` is set in that context for each
+ * request (in the one change that also makes the client's span the parent of the transport's work, when
+ * there is a span); and a request sent from a fiber where the predicate is not in place (the client made in
+ * one runtime and used from another) has the platform's span turned off for that request alone.
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -140,12 +154,12 @@ export const make = (
 ): Effect.Effect<Service, AuthError.InvalidOptions, HosecloudAuth.HosecloudAuth | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const { allowedOrigins, tenantHeader, tokenIn, tokenName } = yield* checkOptions(options)
-    const apiUrl: Effect.Effect<string> = Effect.isEffect(options.apiUrl)
+    const apiUrl: string | Effect.Effect<string> = Effect.isEffect(options.apiUrl)
       ? Effect.map(options.apiUrl, trimSlash)
-      : Effect.succeed(trimSlash(yield* Validation.url("apiUrl", options.apiUrl, defaultApiUrl)))
+      : trimSlash(yield* Validation.url("apiUrl", options.apiUrl, defaultApiUrl))
     const settings: BusinessRequest.Settings = {
       auth: yield* HosecloudAuth.HosecloudAuth,
-      http: yield* HttpClient.HttpClient,
+      wire: yield* BusinessWire.make(yield* HttpClient.HttpClient),
       tokenIn,
       tokenName,
       tenantHeader,

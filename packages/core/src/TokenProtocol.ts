@@ -192,7 +192,6 @@ export const fetchAnswer = (
   AuthError.SystemError
 > =>
   Destination.withoutRedirects(client.execute(request)).pipe(
-    Effect.scoped,
     Effect.catchAll((error) => Effect.fail(transportError(error))),
     Effect.flatMap((response) => {
       const sent = Destination.parse(request.url)
@@ -214,8 +213,9 @@ export const fetchAnswer = (
   )
 
 /**
- * Reads an answer's status and body (at most `maxBodyBytes`) as text; a body too large or unreadable
- * is a `SystemError`.
+ * Reads an answer's status and body (at most `maxBodyBytes`) as text, in one buffer: a `content-length`
+ * above the limit is refused before the body is read, and a body without one is measured once read. A body
+ * too large or unreadable is a `SystemError`.
  *
  * @since 0.1.0
  * @category decoding
@@ -227,7 +227,7 @@ export const readAnswer = (
   { readonly status: number; readonly body: string; readonly response: HttpClientResponse.HttpClientResponse },
   AuthError.SystemError
 > =>
-  Http.readTextCapped(response, maxBodyBytes).pipe(
+  Http.readTextWhole(response, maxBodyBytes).pipe(
     Effect.map((body) => ({ status: response.status, body, response })),
     Effect.catchAll((error) =>
       Effect.fail(

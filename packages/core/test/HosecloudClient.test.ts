@@ -146,6 +146,62 @@ describe("HosecloudClient", () => {
       assert.strictEqual(headers.length, 1)
       assert.match(headers[0]["traceparent"] ?? "", new RegExp(`^00-${business[0].span.traceId}-${business[0].span.spanId}-`))
     }))
+
+  it.scoped("a path that would end the host name is checked like an absolute URL: ForeignOrigin, nothing sent", () =>
+    Effect.gen(function*() {
+      const sent: Array<string> = []
+      const { client } = yield* setupClient({
+        http: (base) =>
+          HttpClient.make((request) => {
+            if (!request.url.includes("getAccessToken")) sent.push(request.url)
+            return base.execute(request)
+          })
+      })
+      for (const path of ["@evil.example/steal", ".evil.example/steal", ":8443/steal"]) {
+        const error = yield* Effect.flip(client.get(path))
+        assert.strictEqual(error._tag, "ForeignOrigin", path)
+      }
+      assert.deepStrictEqual(sent, [])
+      // a path after the host, a query or nothing at all stay on the business host
+      for (const path of [corporations, "?x=1", ""]) yield* client.get(path)
+      assert.deepStrictEqual(sent.map((url) => new URL(url).origin), Array(3).fill("https://app.ekuaibao.com"))
+    }))
+})
+
+describe("the platform's own span stays off for the wire request", () => {
+  const platformSpans = (spans: ReadonlyArray<{ readonly name: string; readonly attributes: ReadonlyMap<string, unknown> }>) =>
+    spans.filter((s) => s.name === "http.client GET" && s.attributes.has("server.address") &&
+      String(s.attributes.get("server.address")).startsWith("https://"))
+
+  it.scoped("whichever fiber sends it, through middleware that rebuilds the request; the caller's own requests keep theirs", () =>
+    Effect.gen(function*() {
+      // middleware of the caller's own, under the client, that makes a new request object
+      const { auth, client } = yield* setupClient({
+        http: (base) => HttpClient.mapRequest(base, HttpClientRequest.setHeader("x-caller", "1"))
+      })
+      const token = Redacted.value((yield* auth.token).accessToken)
+      // the client used from a fiber of another runtime, where nothing was installed when it was made
+      const elsewhere = (effect: Effect.Effect<unknown, unknown>) =>
+        Effect.promise(() => Effect.runPromise(Effect.either(observe(effect))))
+      const fromHere = yield* observe(client.get(corporations).pipe(Effect.withSpan("workflow")))
+      const fromThere = yield* elsewhere(client.get(corporations).pipe(Effect.withSpan("workflow")))
+      assert.isTrue(fromThere._tag === "Right")
+      if (fromThere._tag !== "Right") return
+      for (const { spans } of [fromHere, fromThere.right]) {
+        // one span, the library's (its server.address is the host name), with the token's place redacted
+        const business = spans.filter((s) => s.name === "http.client GET")
+        assert.strictEqual(business.length, 1)
+        assert.strictEqual(business[0].attributes.get("server.address"), "app.ekuaibao.com")
+        for (const span of spans) assert.notInclude(spanText(span), token)
+      }
+      // a request of the caller's own through an HttpClient, with a token of its own, is traced by the platform
+      const own = yield* observe(
+        HttpClient.make((request) => Effect.succeed(HttpClientResponse.fromWeb(request, new Response("{}")))).get(
+          `https://app.ekuaibao.com${corporations}?accessToken=another`
+        )
+      )
+      assert.strictEqual(platformSpans(own.spans).length, 1)
+    }))
 })
 
 describe("redaction", () => {

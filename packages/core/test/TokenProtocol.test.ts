@@ -1,6 +1,8 @@
 import { AuthError, TokenProtocol } from "@effect-hosecloud/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Either, FastCheck as fc, Option, Redacted } from "effect"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Effect, Either, FastCheck as fc, Option, Redacted } from "effect"
 import { readFileSync } from "node:fs"
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8")
@@ -106,4 +108,43 @@ describe("decodeV3", () => {
       { numRuns: 2000 }
     )
   })
+})
+
+describe("readAnswer", () => {
+  const request = HttpClientRequest.post("https://open.hosecloud.com/auth/openApi/v3/getAccessToken")
+  const answer = (body: BodyInit, headers: Record<string, string> = {}) =>
+    HttpClientResponse.fromWeb(request, new Response(body, { headers }))
+
+  it.effect("a content-length above the limit is refused before a byte of the body is read", () =>
+    Effect.gen(function*() {
+      let pulled = 0
+      const body = new ReadableStream<Uint8Array>({
+        pull: (controller) => {
+          pulled++
+          controller.enqueue(new Uint8Array(1024))
+        }
+      })
+      const error = yield* Effect.flip(TokenProtocol.readAnswer(answer(body, { "content-length": "4096" }), 1024))
+      assert.strictEqual(error._tag, "SystemError")
+      assert.include(error.message, "larger than 1024 bytes")
+      // the stream's start may have queued its first chunk; nothing asked for more
+      assert.isAtMost(pulled, 1)
+    }))
+
+  it.effect("a body sent without a length is measured once read: over the limit refused, at the limit read whole", () =>
+    Effect.gen(function*() {
+      const chunked = (size: number) =>
+        new ReadableStream<Uint8Array>({
+          start: (controller) => {
+            controller.enqueue(new TextEncoder().encode("x".repeat(size - 10)))
+            controller.enqueue(new TextEncoder().encode("y".repeat(10)))
+            controller.close()
+          }
+        })
+      const over = yield* Effect.flip(TokenProtocol.readAnswer(answer(chunked(1025)), 1024))
+      assert.include(over.message, "larger than 1024 bytes")
+      const whole = yield* TokenProtocol.readAnswer(answer(chunked(1024)), 1024)
+      assert.strictEqual(whole.body, `${"x".repeat(1014)}${"y".repeat(10)}`)
+      assert.strictEqual(whole.status, 200)
+    }))
 })

@@ -12,7 +12,6 @@
  * @internal
  */
 import type * as HttpBody from "@effect/platform/HttpBody"
-import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -26,6 +25,7 @@ import * as ApiError from "../ApiError.js"
 import type * as AuthError from "../AuthError.js"
 import type * as HosecloudAuth from "../HosecloudAuth.js"
 import * as Response from "./businessResponse.js"
+import type * as BusinessWire from "./businessWire.js"
 import * as ClientSpan from "./clientSpan.js"
 import * as Destination from "./destination.js"
 import * as Validation from "../Validation.js"
@@ -35,12 +35,13 @@ import * as Secrets from "./secrets.js"
 /** @internal */
 export interface Settings {
   readonly auth: HosecloudAuth.Service
-  readonly http: HttpClient.HttpClient
+  readonly wire: BusinessWire.Wire
   readonly tokenIn: "query" | "header"
   readonly tokenName: string
   readonly tenantHeader: string
   readonly currentTenant: FiberRef.FiberRef<Option.Option<string>>
-  readonly apiUrl: Effect.Effect<string>
+  /** The business host, without a trailing slash: fixed, or read for every request. */
+  readonly apiUrl: string | Effect.Effect<string>
   /** Origins the token may go to besides the business host's. */
   readonly allowedOrigins: ReadonlySet<string>
 }
@@ -64,81 +65,111 @@ export const prepare = (settings: Settings) => {
   const originOf = (base: string) => {
     if (base !== lastBase) {
       lastBase = base
-      lastOrigin = Option.getOrUndefined(Option.map(Destination.parse(base), (u) => u.origin))
+      lastOrigin = Option.getOrUndefined(
+        Option.map(Option.filter(Destination.parse(base), Destination.isSafeScheme), (u) => u.origin)
+      )
     }
     return lastOrigin
   }
-  return (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.flatMap(
-      Effect.zip(FiberRef.get(settings.currentTenant), settings.apiUrl),
-      ([tenant, base]): Effect.Effect<HttpClientRequest.HttpClientRequest, ApiError.ForeignOrigin> => {
-        let prepared = /^[a-z][a-z0-9+.-]*:/i.test(request.url) ? request : HttpClientRequest.prependUrl(request, base)
-        const url = Destination.parse(prepared.url)
-        const origin = Option.match(url, { onNone: () => prepared.url, onSome: (u) => u.origin })
-        const allowed = Option.isSome(url) && Destination.isSafeScheme(url.value) &&
-          (origin === originOf(base) || settings.allowedOrigins.has(origin))
-        if (!allowed) return Effect.fail(foreign(prepared, origin, "url"))
-        if (settings.tokenIn === "query") {
-          prepared = HttpClientRequest.setUrlParam(prepared, settings.tokenName, Secrets.marker)
-        }
-        if (Option.isSome(tenant)) prepared = HttpClientRequest.setHeader(prepared, settings.tenantHeader, tenant.value)
-        return Effect.succeed(prepared)
-      }
-    )
+  const finish = (
+    request: HttpClientRequest.HttpClientRequest,
+    tenant: Option.Option<string>,
+    base: string
+  ): Effect.Effect<HttpClientRequest.HttpClientRequest, ApiError.ForeignOrigin> => {
+    const baseOrigin = originOf(base)
+    let prepared: HttpClientRequest.HttpClientRequest
+    if (sameOrigin(request.url) && baseOrigin !== undefined) {
+      // a path after the host cannot change the origin: nothing to parse
+      prepared = HttpClientRequest.prependUrl(request, base)
+    } else {
+      prepared = isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, base)
+      const url = Destination.parse(prepared.url)
+      const origin = Option.match(url, { onNone: () => prepared.url, onSome: (u) => u.origin })
+      const allowed = Option.isSome(url) && Destination.isSafeScheme(url.value) &&
+        ((baseOrigin !== undefined && origin === baseOrigin) || settings.allowedOrigins.has(origin))
+      if (!allowed) return Effect.fail(foreign(prepared, origin, "url"))
+    }
+    if (settings.tokenIn === "query") {
+      prepared = HttpClientRequest.setUrlParam(prepared, settings.tokenName, Secrets.marker)
+    }
+    if (Option.isSome(tenant)) prepared = HttpClientRequest.setHeader(prepared, settings.tenantHeader, tenant.value)
+    return Effect.succeed(prepared)
+  }
+  const { apiUrl, currentTenant } = settings
+  return typeof apiUrl === "string"
+    ? (request: HttpClientRequest.HttpClientRequest) =>
+      Effect.withFiberRuntime<HttpClientRequest.HttpClientRequest, ApiError.ForeignOrigin>((fiber) =>
+        finish(request, fiber.getFiberRef(currentTenant), apiUrl)
+      )
+    : (request: HttpClientRequest.HttpClientRequest) =>
+      Effect.flatMap(
+        Effect.zip(FiberRef.get(currentTenant), apiUrl),
+        ([tenant, base]) => finish(request, tenant, base)
+      )
 }
 
-/** A redirect answer is handed back, never followed; one to a foreign origin is refused outright. */
+/** A URL that names its scheme: it does not go after the business host. */
+const isAbsolute = (url: string) => /^[a-z][a-z0-9+.-]*:/i.test(url)
+
+/**
+ * A URL that, put after the business host (which has no path, query or fragment), stays on its origin:
+ * empty, or starting with `/`, `?` or `#`. Anything else (`evil.example/x`, `@evil.example`) could end
+ * the host name and is parsed and checked.
+ */
+const sameOrigin = (url: string) => url === "" || url[0] === "/" || url[0] === "?" || url[0] === "#"
+
+/** A redirect answer is handed back, never followed; one to a foreign origin is refused outright (the error answered). */
 const guardRedirect = (
   settings: Settings,
   sent: HttpClientRequest.HttpClientRequest,
   response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ForeignOrigin> => {
+): ApiError.ForeignOrigin | undefined => {
   // the common case costs two comparisons: an answer to the request sent, and no redirect
   const followed = response.request.url !== sent.url
-  if (!followed && !Destination.isRedirect(response.status)) return Effect.succeed(response)
+  if (!followed && !Destination.isRedirect(response.status)) return undefined
   const sentOrigin = Option.match(Destination.parse(sent.url), { onNone: () => "", onSome: (u) => u.origin })
   const ok = (origin: string) => origin === sentOrigin || settings.allowedOrigins.has(origin)
   // an HttpClient that followed a redirect by itself answers for another URL
   const answered = Destination.parse(response.request.url)
   if (followed && Option.isSome(answered) && !ok(answered.value.origin)) {
-    return Effect.fail(foreign(sent, answered.value.origin, "redirect"))
+    return foreign(sent, answered.value.origin, "redirect")
   }
   const location = response.headers["location"]
   if (Destination.isRedirect(response.status) && location !== undefined) {
     const target = Destination.parse(location, sent.url)
     const origin = Option.match(target, { onNone: () => location, onSome: (u) => u.origin })
     if (Option.isNone(target) || !Destination.isSafeScheme(target.value) || !ok(origin)) {
-      return Effect.fail(foreign(sent, origin, "redirect"))
+      return foreign(sent, origin, "redirect")
     }
   }
-  return Effect.succeed(response)
+  return undefined
 }
 
-const attach = (settings: Settings, request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) =>
+const attach = (settings: Settings, request: HttpClientRequest.HttpClientRequest, token: string) =>
   settings.tokenIn === "query"
-    ? HttpClientRequest.setUrlParam(request, settings.tokenName, Redacted.value(token.accessToken))
-    : HttpClientRequest.setHeader(request, settings.tokenName, Redacted.value(token.accessToken))
+    ? HttpClientRequest.setUrlParam(request, settings.tokenName, token)
+    : HttpClientRequest.setHeader(request, settings.tokenName, token)
 
 /**
  * Sends `request` with `token`. The span and any error describe `request` (the token's place marked);
  * only the wire request carries the token, sent with the platform's own span switched off.
  */
-const send = (settings: Settings, request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) => {
-  const secrets = Secrets.ofToken(token)
-  return ClientSpan.traced(request, (traced, span) => {
-    const wire = attach(settings, traced, token)
-    return Destination.withoutRedirects(settings.http.execute(wire), span).pipe(
-      Effect.locally(HttpClient.currentTracerDisabledWhen, constTrue),
-      Effect.mapError((error) => Response.rebase(error, request, secrets)),
-      Effect.flatMap((response) =>
-        Effect.mapError(guardRedirect(settings, wire, response), (error) =>
-          // a redirect's Location is the server's text: it can carry the token in any form
-          new ApiError.ForeignOrigin({ ...error, origin: Secrets.scrub(error.origin, secrets) }))
-      ),
-      Effect.map((response) => Response.withRequest(response, request, secrets))
-    )
+const send = (settings: Settings, request: HttpClientRequest.HttpClientRequest, token: AccessToken.AccessToken) =>
+  ClientSpan.traced(request, (traced, span) => {
+    const value = Redacted.value(token.accessToken)
+    const wire = attach(settings, traced, value)
+    return Effect.matchEffect(settings.wire.send(wire, value, span), {
+      onFailure: (error) => Effect.fail(Response.rebase(error, request, Secrets.ofToken(token))),
+      onSuccess: (response) => {
+        const refused = guardRedirect(settings, wire, response)
+        if (refused === undefined) return Effect.succeed(Response.withRequest(response, request, Secrets.ofToken(token)))
+        // a redirect's Location is the server's text: it can carry the token in any form
+        return Effect.fail(
+          new ApiError.ForeignOrigin({ ...refused, origin: Secrets.scrub(refused.origin, Secrets.ofToken(token)) })
+        )
+      }
+    })
   })
-}
 
 /** Whether a body can be sent a second time: anything held in memory, not a stream. @internal */
 export const replayable = (body: HttpBody.HttpBody): boolean => {
@@ -202,10 +233,7 @@ export const execute = (settings: Settings) =>
 (
   prepared: Effect.Effect<HttpClientRequest.HttpClientRequest, ApiError.ForeignOrigin>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError> =>
-  Effect.gen(function*() {
-    const request = yield* prepared
-    const token = yield* settings.auth.token
-    const response = yield* send(settings, request, token)
-    if (response.status !== 403) return response
-    return yield* afterRefusal(settings, request, token, response)
-  })
+  Effect.flatMap(prepared, (request) =>
+    Effect.flatMap(settings.auth.token, (token) =>
+      Effect.flatMap(send(settings, request, token), (response) =>
+        response.status !== 403 ? Effect.succeed(response) : afterRefusal(settings, request, token, response))))

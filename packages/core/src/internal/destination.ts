@@ -8,6 +8,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Tracer from "effect/Tracer"
 import * as Option from "effect/Option"
 
@@ -32,10 +33,41 @@ export const parse = (url: string, base?: string): Option.Option<URL> => {
 /** Whether a secret may be sent to `url`: one of `origins`, over a safe scheme. @internal */
 export const allows = (origins: ReadonlySet<string>, url: URL): boolean => isSafeScheme(url) && origins.has(url.origin)
 
+/** The caller's `RequestInit` with redirects answered, not followed; kept for the last one seen. */
+let lastInit: RequestInit | undefined
+let lastManual: RequestInit = { redirect: "manual" }
+const noInit: RequestInit = { redirect: "manual" }
+const manual = (init: RequestInit | undefined): RequestInit => {
+  if (init === undefined) return noInit
+  if (init !== lastInit) {
+    lastInit = init
+    lastManual = { ...init, redirect: "manual" }
+  }
+  return lastManual
+}
+
+/**
+ * The context for a request that carries a secret: a `fetch`-based client's redirect mode `manual` (the
+ * caller's own `RequestInit` kept, with only `redirect` set), and `parent` the parent span when given.
+ * `undefined` when `context` is that already, and no change is needed.
+ *
+ * @internal
+ */
+export const noFollowContext = (
+  context: Context.Context<never>,
+  parent: Tracer.AnySpan | undefined
+): Context.Context<never> | undefined => {
+  const init = Context.getOrElse(context, FetchHttpClient.RequestInit, () => undefined)
+  if (init?.redirect === "manual" && parent === undefined) return undefined
+  const withInit = Context.add(context, FetchHttpClient.RequestInit, manual(init))
+  return parent === undefined ? withInit : Context.add(withInit, Tracer.ParentSpan, parent)
+}
+
 /**
  * Runs a request with redirects left to the caller: a `fetch`-based client answers the 3xx itself instead
- * of following it (other platform clients do not follow redirects at all). The caller's own `RequestInit`
- * is kept, with only `redirect` set.
+ * of following it (other platform clients do not follow redirects at all). `fetch` reads its redirect mode
+ * from the fiber's context when it sends, so this is one context change per request (each change copies
+ * the fiber's references), the parent span set in the same change.
  *
  * @internal
  */
@@ -43,12 +75,9 @@ export const withoutRedirects = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   parent?: Tracer.AnySpan | undefined
 ): Effect.Effect<A, E, R> =>
-  // one change of the context for both (the parent span too, when there is one): each change copies the fiber's
-  // references, a cost paid on every request
-  Effect.mapInputContext(effect, (context: Context.Context<R>): Context.Context<R> => {
-    const init = Option.getOrElse(Context.getOption(context, FetchHttpClient.RequestInit), () => ({}))
-    const withInit = Context.add(context, FetchHttpClient.RequestInit, { ...init, redirect: "manual" })
-    return parent === undefined ? withInit : Context.add(withInit, Tracer.ParentSpan, parent)
+  Effect.withFiberRuntime((fiber) => {
+    const context = noFollowContext(fiber.currentContext, parent)
+    return context === undefined ? effect : Effect.locally(effect, FiberRef.currentContext, context)
   })
 
 /** @internal */

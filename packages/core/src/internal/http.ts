@@ -1,5 +1,6 @@
 /**
- * Edge helpers shared by every wire protocol: reading a body with a size cap, and turning platform
+ * Edge helpers shared by every wire protocol: reading a body with a size cap (streamed, or in one buffer for a
+ * small answer), and turning platform
  * errors into causes that are safe to keep (a request can carry `appSecurity` in its body and a
  * token in its URL, so neither the request nor a body ever travels inside an error).
  *
@@ -44,6 +45,24 @@ export const readTextCapped = (
       return new TextDecoder().decode(all)
     })
   )
+
+const decoder = new TextDecoder()
+
+/**
+ * A small answer's body (a token's) read in one buffer: refused unread when its `content-length` says it is
+ * larger than `maxBytes`, and refused after reading when it is (an answer sent without a length).
+ *
+ * @internal
+ */
+export const readTextWhole = (
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number
+): Effect.Effect<string, BodyTooLarge | HttpClientError.ResponseError> => {
+  const declared = response.headers["content-length"]
+  if (declared !== undefined && Number(declared) > maxBytes) return Effect.fail(new BodyTooLarge(maxBytes))
+  return Effect.flatMap(response.arrayBuffer, (buffer) =>
+    buffer.byteLength > maxBytes ? Effect.fail(new BodyTooLarge(maxBytes)) : Effect.succeed(decoder.decode(buffer)))
+}
 
 /**
  * A copy of an HTTP client error with the method, the path of the URL (no query string) and the
