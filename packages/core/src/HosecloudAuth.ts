@@ -94,9 +94,25 @@ export const metrics = {
  */
 export interface CacheOptions {
   /**
-   * When to refresh in the background: stepped with each new token, each recurrence refreshes it.
-   * Default `refreshBefore(refreshWindow)`. `Schedule.stop` refreshes on demand only. Whatever the
-   * schedule, a token is never refreshed before half its life has passed.
+   * When to refresh in the background, as `Effect.repeat(refresh, refreshSchedule)` would: one run for the
+   * life of the service, its state kept across tokens, each step's input the token just obtained (by the
+   * refresh or a caller); each recurrence refreshes it. A token is never refreshed before half its life has
+   * passed; a recurrence due at or after its expiry lets it expire (`TokenExpired`), and nothing is fetched
+   * until a caller asks. Once the schedule is done, tokens are fetched on demand. Default
+   * `refreshBefore(refreshWindow)`; `Schedule.stop` refreshes on demand only.
+   *
+   * @example
+   * ```ts
+   * import { HosecloudAuth } from "@effect-hosecloud/core"
+   * import { Redacted, Schedule } from "effect"
+   *
+   * // two background refreshes, 90 minutes apart, then tokens on demand
+   * const AuthLive = HosecloudAuth.layer({
+   *   appKey: "your-app-key",
+   *   appSecurity: Redacted.make("your-app-security"),
+   *   refreshSchedule: Schedule.spaced("90 minutes").pipe(Schedule.intersect(Schedule.recurs(2)))
+   * })
+   * ```
    */
   readonly refreshSchedule?: Schedule.Schedule<unknown, AccessToken.AccessToken> | undefined
   /** With the default `refreshSchedule`: refresh this long before expiry. Default 5 minutes. */
