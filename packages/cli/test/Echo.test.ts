@@ -3,6 +3,7 @@
 // with the library's log lines on at debug level. The fields say `<redacted>` instead.
 import { assert, describe, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
+import { closed } from "./processOutput.js"
 import { createServer, type Server } from "node:http"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -59,26 +60,21 @@ const echoingEndpoint = (mode: Mode, encode: (s: string) => string) =>
     })
   })
 
-const run = (args: ReadonlyArray<string>, url: string) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOSECLOUD_AUTH_URL: url,
-        HOSECLOUD_APP_KEY: "echo-app-key",
-        HOSECLOUD_APP_SECURITY: appSecurity,
-        HOSECLOUD_LOG_LEVEL: "debug"
-      }
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end()
+const run = (args: ReadonlyArray<string>, url: string) => {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOSECLOUD_AUTH_URL: url,
+      HOSECLOUD_APP_KEY: "echo-app-key",
+      HOSECLOUD_APP_SECURITY: appSecurity,
+      HOSECLOUD_LOG_LEVEL: "debug"
+    }
   })
+  const result = closed(child)
+  child.stdin.end()
+  return result
+}
 
 const withEndpoint = async <A>(mode: Mode, encode: (s: string) => string, use: (url: string) => Promise<A>) => {
   const { server, url } = await echoingEndpoint(mode, encode)

@@ -3,6 +3,7 @@
 // in another. No wrapper stands between the test and the program, so a signal reaches the program itself.
 import { assert, describe, it } from "@effect/vitest"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
+import { closed, type Finished } from "./processOutput.js"
 import { readFileSync } from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -17,24 +18,6 @@ const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}): C
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }
   })
 
-interface Finished {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Collects the child's output until it closes; its stdin is left as it is. */
-const closed = (child: ChildProcessWithoutNullStreams): Promise<Finished> =>
-  new Promise((resolve, reject) => {
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
-
-/** Gives the child `input` (or nothing) on stdin, and collects its output until it closes. */
 const finish = (child: ChildProcessWithoutNullStreams, input?: string): Promise<Finished> => {
   const result = closed(child)
   child.stdin.end(input)

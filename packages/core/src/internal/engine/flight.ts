@@ -141,7 +141,7 @@ const outcomeOf = (engine: Engine, exit: Outcome) =>
 const arrival = (engine: Engine, token: AccessToken.AccessToken): Effect.Effect<Machine.Arrival> =>
   Effect.flatMap(engine.state.get, (state) => {
     const run = state._tag === "Closed" ? RefreshSchedule.done : state.schedule
-    const stepped = RefreshSchedule.step(engine.settings.refreshSchedule, run, token).pipe(
+    const stepped = RefreshSchedule.next(engine.settings.refreshSchedule, run, token).pipe(
       Effect.catchAllCause((cause) =>
         Effect.as(
           Effect.logError("Hosecloud refreshSchedule failed; tokens are fetched on demand from now on").pipe(

@@ -204,6 +204,18 @@ const withoutFlight = (state: Pending | Refreshing): State =>
     ? { _tag: "Complete", ...common(state), entry: state.entry, due: state.due, refusal: undefined }
     : { _tag: "Empty", ...common(state), afterRefusal: false }
 
+/** Starts `flight`, with no waiter yet (`join` adds the one who asks, if it is a caller). */
+const start = (
+  state: Exclude<State, Closed>,
+  flight: Flight,
+  afterRefusal: boolean,
+  join: (started: InFlight) => InFlight
+): Transition<{ readonly _tag: "Await"; readonly flight: Flight }> => ({
+  state: withFlight(state, join({ flight, waiters: 0, running: false, deadline: undefined, afterRefusal })),
+  commands: [{ _tag: "StartFlight", flight }],
+  reply: { _tag: "Await", flight }
+})
+
 // ---------------------------------------------------------------------------------------------------
 // a caller asks
 // ---------------------------------------------------------------------------------------------------
@@ -247,19 +259,7 @@ export const ask = (
   if (current !== undefined) {
     return stay(withFlight(state, waiting(current)), { _tag: "Await", flight: current.flight })
   }
-  const flight = candidate()
-  const started: InFlight = {
-    flight,
-    waiters: 0,
-    running: false,
-    deadline: undefined,
-    afterRefusal: state._tag === "Empty" && state.afterRefusal
-  }
-  return {
-    state: withFlight(state, waiting(started)),
-    commands: [{ _tag: "StartFlight", flight }],
-    reply: { _tag: "Await", flight }
-  }
+  return start(state, candidate(), state._tag === "Empty" && state.afterRefusal, waiting)
 }
 
 /** A caller stopped waiting on `flight` (it was interrupted). @internal */
@@ -314,12 +314,7 @@ export const refresh = (
   if (state._tag === "Closed" || validEntry(state, now) !== entry) return stay(state, stopRefresher)
   const current = inFlight(state)
   if (current !== undefined) return stay(state, { _tag: "Await", flight: current.flight })
-  const flight = candidate()
-  return {
-    state: withFlight(state, { flight, waiters: 0, running: false, deadline: undefined, afterRefusal: false }),
-    commands: [{ _tag: "StartFlight", flight }],
-    reply: { _tag: "Await", flight }
-  }
+  return start(state, candidate(), false, (started) => started)
 }
 
 // ---------------------------------------------------------------------------------------------------

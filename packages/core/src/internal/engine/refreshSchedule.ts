@@ -35,14 +35,14 @@ export interface Step {
 const finished: Step = { run: done, delayMillis: undefined }
 
 /**
- * One step of `run` with `input`, at the clock's time now, as `Effect.repeat`'s driver takes it: a
+ * When next: one step of `run` with `input`, at the clock's time now, as `Effect.repeat`'s driver takes it: a
  * `Done` decision ends the run, a `Continue` one is due at the start of its intervals. A run that is
  * done stays done. A schedule that dies in its step ends its run too, and the defect is the caller's to
  * report.
  *
  * @internal
  */
-export const step = <In>(
+export const next = <In>(
   schedule: Schedule.Schedule<unknown, In>,
   run: Run,
   input: In
