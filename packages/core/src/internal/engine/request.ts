@@ -52,7 +52,7 @@ export const fetchUpstream = (
 ): Effect.Effect<SharedToken.Obtained, AuthError.AuthError> =>
   Effect.gen(function*() {
     const sentAt = yield* Clock.currentTimeMillis
-    yield* Metric.increment(Metric.tagged(Metrics.requests, "hosecloud.protocol", engine.protocol.name))
+    yield* Metric.increment(Metrics.requestsOf(engine.protocol.name))
     const issued = yield* send(engine, held)
     const receivedAt = yield* Clock.currentTimeMillis
     const offset = AccessToken.clockOffset(issued.serverTime, sentAt)
@@ -117,6 +117,8 @@ export const attempt = (
     ),
     Effect.withSpan("HosecloudAuth.request", {
       kind: "client",
+      // a stack trace per flight costs more than the rest of the span, and says nothing a user can act on
+      captureStackTrace: false,
       attributes: {
         "hosecloud.protocol": engine.protocol.name,
         "hosecloud.refresh": held !== undefined,
