@@ -175,12 +175,18 @@ const report = (engine: Engine, outcome: Outcome, settled: Machine.Settled): Eff
     return Effect.clockWith((clock) => {
       const now = monotonicMillis(clock)
       return Effect.all([
-        Effect.logInfo("Hosecloud access token issued").pipe(
-          Effect.annotateLogs({
-            corpId: installed.token.corpId,
-            scope: installed.token.scope,
-            expiresAt: DateTime.formatIso(installed.token.expiresAt)
-          })
+        // its annotations are made only when the line is logged (a flight with logs off does not format a date)
+        Effect.whenLogLevel(
+          Effect.suspend(() =>
+            Effect.logInfo("Hosecloud access token issued").pipe(
+              Effect.annotateLogs({
+                corpId: installed.token.corpId,
+                scope: installed.token.scope,
+                expiresAt: DateTime.formatIso(installed.token.expiresAt)
+              })
+            )
+          ),
+          "Info"
         ),
         replaced !== undefined && now < replaced.expiresAt ? Metric.increment(Metrics.refreshes) : Effect.void,
         Metric.set(Metrics.secondsToExpiry, (installed.expiresAt - now) / 1000)
