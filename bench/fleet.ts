@@ -73,8 +73,10 @@ export const fleet = Effect.gen(function*() {
   const url = Context.get(context, NodeSimulator.SimulatorAddress).url
   yield* sim.setTokenLifetime("10 seconds")
   const runFleet = (shared: boolean) =>
-    Effect.promise(() =>
-      Promise.all(Array.from({ length: 8 }, () =>
+    Effect.promise(() => {
+      let ready = 0
+      const children: Array<ReturnType<typeof spawn>> = []
+      return Promise.all(Array.from({ length: 8 }, () =>
         new Promise<ReplicaReport>((resolve, reject) => {
           const child = spawn(process.execPath, ["--import", "tsx", path.join(here, "replica.ts")], {
             cwd: root,
@@ -86,14 +88,25 @@ export const fleet = Effect.gen(function*() {
               CALLERS: "1000"
             }
           })
+          children.push(child)
           let out = ""
           let err = ""
-          child.stdout.on("data", (d) => (out += d))
+          let isReady = false
+          child.stdout.on("data", (d) => {
+            out += d
+            if (!isReady && out.startsWith("ready\n")) {
+              isReady = true
+              // all ready: every replica's callers go at once
+              if (++ready === 8) for (const c of children) c.stdin?.write("go\n")
+            }
+          })
           child.stderr.on("data", (d) => (err += d))
           child.on("close", (code) =>
-            code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`replica exit ${code}: ${err.trim()}`)))
+            code === 0
+              ? resolve(JSON.parse(out.trim().split("\n").at(-1) ?? ""))
+              : reject(new Error(`replica exit ${code}: ${err.trim()}`)))
         })))
-    )
+    })
   const before = yield* sim.count("v3.getAccessToken")
   const sharedRun = yield* runFleet(true)
   const sharedRequests = (yield* sim.count("v3.getAccessToken")) - before

@@ -1,6 +1,7 @@
 // One replica process of the fleet benchmark: 1,000 callers at cold start, then 1,000 more once the
 // first refresh has happened; prints the latency of every call, in milliseconds, and whether its store
-// answered a read before the callers came and after they were served ("none" without a store).
+// answered a read before the callers came and after they were served ("none" without a store). Its callers
+// start when the bench writes a line to its stdin, once every replica is ready.
 import * as RedisTokenStore from "@effect-hosecloud/adapters/RedisTokenStore"
 import { HosecloudAuth, TokenStore } from "@effect-hosecloud/core"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -37,6 +38,12 @@ const timed = <A, E>(effect: Effect.Effect<A, E>) =>
 const program = Effect.gen(function*() {
   const auth = yield* HosecloudAuth.HosecloudAuth
   const before = yield* storeState
+  // every replica's callers start together: the bench says "go" once all are ready (a replica that took
+  // longer to start would otherwise come in a later refresh cycle and count as one more request)
+  process.stdout.write("ready\n")
+  yield* Effect.async<void>((resume) => {
+    process.stdin.once("data", () => resume(Effect.void))
+  })
   const next = yield* auth.changes.pipe(Stream.take(2), Stream.runDrain, Effect.fork)
   const cold = yield* Effect.all(Array.from({ length: callers }, () => timed(auth.token)), { concurrency: "unbounded" })
   yield* next.await
