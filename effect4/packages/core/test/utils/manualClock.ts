@@ -16,6 +16,10 @@ export class ManualClock implements Clock.Clock {
     return BigInt(Math.round(this.now * 1_000_000))
   }
   readonly currentTimeNanos = Effect.sync(() => this.currentTimeNanosUnsafe())
+  monotonicTimeNanosUnsafe(): bigint {
+    return this.currentTimeNanosUnsafe()
+  }
+  readonly monotonicTimeNanos = Effect.sync(() => this.monotonicTimeNanosUnsafe())
 
   sleep(duration: Duration.Duration): Effect.Effect<void> {
     return Effect.suspend(() => {
