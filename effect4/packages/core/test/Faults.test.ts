@@ -95,7 +95,7 @@ describe("soak", () => {
       })
       for (let second = 0; second < hours * 3600; second++) {
         // every half hour the server's clock jumps to somewhere within ten minutes of ours
-        if (second % 1800 === 0) yield* sim.setSkew((yield* Random.nextIntBetween(-600, 601)) * 1000)
+        if (second % 1800 === 0) yield* sim.setSkew((yield* Random.nextIntBetween(-600, 601, { halfOpen: true })) * 1000)
         // besides the random faults, every 12 hours the next token request fails with a traceId
         if (second % (12 * 3600) === 0) yield* sim.script("token", HosecloudSimulator.Fault.systemError())
         pending.push(yield* Effect.forkChild(Effect.exit(Effect.zip(auth.token, clock.currentTimeMillis))))

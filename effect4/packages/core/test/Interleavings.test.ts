@@ -10,7 +10,7 @@ import * as TenantPool from "../src/internal/tenantPool.js"
 import { interruptFork } from "./utils/fibers.js"
 
 /** Lets every runnable fiber take `n` turns. */
-const turns = (n: number) => Effect.repeatN(Effect.yieldNow, n)
+const turns = (n: number) => Effect.replicateEffect(Effect.yieldNow, n, { discard: true })
 
 describe("flight permits", () => {
   it.effect("a waiter interrupted as the permit is handed to it gives the permit back", () =>
@@ -53,8 +53,8 @@ describe("flight permits", () => {
           gates.push(gate)
           fibers.push(yield* Effect.forkChild(hold(gate)))
           // some flights end, some are interrupted (waiting, holding, or at the hand-over), at random moments
-          const action = yield* Random.nextIntBetween(0, 4)
-          const target = yield* Random.nextIntBetween(0, fibers.length)
+          const action = yield* Random.nextIntBetween(0, 4, { halfOpen: true })
+          const target = yield* Random.nextIntBetween(0, fibers.length, { halfOpen: true })
           if (action === 0) yield* Deferred.succeed(gates[target], undefined)
           if (action === 1) yield* interruptFork(fibers[target])
           if (action === 2) {
@@ -62,7 +62,7 @@ describe("flight permits", () => {
             yield* Deferred.succeed(gates[target], undefined)
             yield* interruptFork(fibers[(target + 1) % fibers.length])
           }
-          yield* turns(yield* Random.nextIntBetween(0, 3))
+          yield* turns(yield* Random.nextIntBetween(0, 3, { halfOpen: true }))
         }
         for (const fiber of fibers) yield* Fiber.interrupt(fiber)
         assert.isAtMost(most, count)
@@ -177,18 +177,18 @@ describe("tenant pool", () => {
         }).pipe(Scope.provide(poolScope))
         const held: Array<{ readonly scope: Scope.Closeable; readonly tenant: Tenant }> = []
         for (let i = 0; i < 400; i++) {
-          const action = yield* Random.nextIntBetween(0, 4)
+          const action = yield* Random.nextIntBetween(0, 4, { halfOpen: true })
           if (action === 0) {
-            const key = ["a1", "a2", "b1"][yield* Random.nextIntBetween(0, 3)]
+            const key = ["a1", "a2", "b1"][yield* Random.nextIntBetween(0, 3, { halfOpen: true })]
             const scope = yield* Scope.make()
             held.push({ scope, tenant: yield* pool.get(key).pipe(Scope.provide(scope)) })
           } else if (action === 1 && held.length > 0) {
-            const [share] = held.splice(yield* Random.nextIntBetween(0, held.length), 1)
+            const [share] = held.splice(yield* Random.nextIntBetween(0, held.length, { halfOpen: true }), 1)
             yield* Scope.close(share.scope, Exit.void)
           } else if (action === 2 && due.length > 0) {
-            due.splice(yield* Random.nextIntBetween(0, due.length), 1)[0].wake()
+            due.splice(yield* Random.nextIntBetween(0, due.length, { halfOpen: true }), 1)[0].wake()
           } else if (action === 3 && forked.length > 0) {
-            yield* forked.splice(yield* Random.nextIntBetween(0, forked.length), 1)[0]
+            yield* forked.splice(yield* Random.nextIntBetween(0, forked.length, { halfOpen: true }), 1)[0]
           }
           for (const share of held) assert.isFalse(share.tenant.closed, "a tenant in use was closed")
         }
@@ -214,11 +214,11 @@ describe("timers", () => {
         const live = new Map<number, Timers.Wakeup>()
         let now = 0
         for (let id = 0; id < 300; id++) {
-          const at = now + (yield* Random.nextIntBetween(0, 5_000))
+          const at = now + (yield* Random.nextIntBetween(0, 5_000, { halfOpen: true }))
           live.set(id, timers.at(at, { wake: () => woken.push(id) }))
           expected.push({ at, id })
-          if ((yield* Random.nextIntBetween(0, 4)) === 0) {
-            const victim = yield* Random.nextIntBetween(0, id + 1)
+          if ((yield* Random.nextIntBetween(0, 4, { halfOpen: true })) === 0) {
+            const victim = yield* Random.nextIntBetween(0, id + 1, { halfOpen: true })
             const wakeup = live.get(victim)
             if (wakeup !== undefined && !woken.includes(victim)) {
               wakeup.cancel()
@@ -226,8 +226,8 @@ describe("timers", () => {
               expected.splice(expected.findIndex((e) => e.id === victim), 1)
             }
           }
-          if ((yield* Random.nextIntBetween(0, 3)) === 0) {
-            const step = yield* Random.nextIntBetween(0, 2_000)
+          if ((yield* Random.nextIntBetween(0, 3, { halfOpen: true })) === 0) {
+            const step = yield* Random.nextIntBetween(0, 2_000, { halfOpen: true })
             now += step
             yield* TestClock.adjust(step)
           }
