@@ -1,11 +1,11 @@
-// The flight permits (on `Semaphore`), the tenants (on `RcMap`) and the timers under seeded random
-// interleavings: waiters interrupted at the hand-over, releases, idle times running out as callers come, closing. At the end, what is
-// left is counted, by what can still be held.
+// The flight permits (on `Semaphore`), the tenants (on `RcMap`) and the engines' wake-ups (a fiber each) under
+// seeded random interleavings: waiters interrupted at the hand-over, releases, idle times running out as
+// callers come, deadlines re-armed as the clock moves, closing. At the end, what is left is counted.
+import { HosecloudAuth } from "@effect-hosecloud/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Random, Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Fiber, Option, Random, Redacted, References, Scope } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import * as FlightPermits from "../src/internal/engine/flightPermits.js"
-import * as Timers from "../src/internal/engine/timers.js"
 import * as Tenants from "../src/internal/tenants.js"
 import { interruptFork } from "./utils/fibers.js"
 
@@ -187,46 +187,50 @@ describe("tenants (RcMap)", () => {
     }))
 })
 
-describe("timers", () => {
+describe("the wake-ups of many engines", () => {
   for (const seed of [21, 22, 23, 24]) {
-    it.effect(`seed ${seed}: wake-ups added, cancelled and due at random run in due order, each once, none left`, () =>
+    it.effect(`seed ${seed}: 20 engines, the clock moved in random steps for a day: each refreshes on time, once`, () =>
       Effect.gen(function*() {
-        const timers = yield* Timers.make
-        const woken: Array<number> = []
-        const expected: Array<{ readonly at: number; readonly id: number }> = []
-        const live = new Map<number, Timers.Wakeup>()
-        let now = 0
-        for (let id = 0; id < 300; id++) {
-          const at = now + (yield* Random.nextIntBetween(0, 5_000, { halfOpen: true }))
-          live.set(id, timers.at(at, { wake: () => woken.push(id) }))
-          expected.push({ at, id })
-          if ((yield* Random.nextIntBetween(0, 4, { halfOpen: true })) === 0) {
-            const victim = yield* Random.nextIntBetween(0, id + 1, { halfOpen: true })
-            const wakeup = live.get(victim)
-            if (wakeup !== undefined && !woken.includes(victim)) {
-              wakeup.cancel()
-              live.delete(victim)
-              expected.splice(expected.findIndex((e) => e.id === victim), 1)
-            }
-          }
-          if ((yield* Random.nextIntBetween(0, 3, { halfOpen: true })) === 0) {
-            const step = yield* Random.nextIntBetween(0, 2_000, { halfOpen: true })
-            now += step
-            yield* TestClock.adjust(step)
-          }
+        const window = 5 * 60_000
+        const lives: Array<number> = []
+        const issued: Array<number> = []
+        const auths: Array<HosecloudAuth.Service> = []
+        for (let i = 0; i < 20; i++) {
+          const life = (yield* Random.nextIntBetween(11, 120, { halfOpen: true })) * 60_000
+          lives.push(life)
+          issued.push(0)
+          auths.push(
+            yield* HosecloudAuth.makeWith({
+              name: `engine-${i}`,
+              issue: Effect.map(Clock.currentTimeMillis, (now) => {
+                issued[i]++
+                return {
+                  corpId: `c${i}`,
+                  accessToken: Redacted.make(`token-${i}-${issued[i]}`),
+                  refreshToken: Redacted.make("r"),
+                  scope: "tenant" as const,
+                  expiresTime: now + life,
+                  serverTime: Option.none<number>()
+                }
+              }),
+              refresh: Option.none()
+            })
+          )
         }
-        yield* TestClock.adjust(10_000)
-        const order = [...expected].sort((a, b) => a.at - b.at || a.id - b.id).map((e) => e.id)
-        assert.deepStrictEqual([...woken].sort((a, b) => a - b), [...order].sort((a, b) => a - b), "each once")
-        // within each adjustment the order is by due time, ties by the order added
-        const position = new Map(order.map((id, i) => [id, i]))
-        const byAt = new Map(expected.map((e) => [e.id, e.at]))
-        for (let i = 1; i < woken.length; i++) {
-          const a = woken[i - 1]
-          const b = woken[i]
-          if (byAt.get(a)! > byAt.get(b)!) assert.fail(`${a} (due ${byAt.get(a)}) ran before ${b} (due ${byAt.get(b)})`)
-          if (byAt.get(a) === byAt.get(b)) assert.isBelow(position.get(a)!, position.get(b)!)
+        yield* Effect.forEach(auths, (auth) => auth.token, { discard: true })
+        // a day and half a minute: no refresh falls on the last instant
+        const end = 86_400_000 + 30_000
+        let elapsed = 0
+        while (elapsed < end) {
+          const step = Math.min(end - elapsed, yield* Random.nextIntBetween(0, 30 * 60_000, { halfOpen: true }))
+          elapsed += step
+          yield* TestClock.adjust(step)
+          yield* turns(yield* Random.nextIntBetween(0, 3, { halfOpen: true }))
         }
-      }).pipe(Random.withSeed(seed)))
+        // refreshed `window` before each expiry: every (life - window), each once, none lost to a re-arm
+        const expected = lives.map((life) => 1 + Math.floor(end / (life - window)))
+        assert.deepStrictEqual(issued, expected)
+        for (const auth of auths) assert.isTrue(Option.isSome(yield* auth.current), "a valid token is held")
+      }).pipe(Random.withSeed(seed), Effect.provideService(References.MinimumLogLevel, "None")))
   }
 })
