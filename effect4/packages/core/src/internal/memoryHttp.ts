@@ -36,6 +36,12 @@ const bodyBytes = (body: HttpBody.HttpBody): Uint8Array => {
   return new Uint8Array(0)
 }
 
+/**
+ * The bytes in an `ArrayBuffer` of their own: a body may be a view on a shared pool (Node's `Buffer`, whose
+ * `slice` is a view too), and its `.buffer` would hand out the whole pool.
+ */
+const copyOf = (bytes: Uint8Array): ArrayBuffer => new Uint8Array(bytes).buffer as ArrayBuffer
+
 /** The server's view of a client request, with the body already in memory. @internal */
 export const toServerRequest = (
   request: HttpClientRequest.HttpClientRequest,
@@ -47,7 +53,7 @@ export const toServerRequest = (
   const own = (value: unknown) => ({ value, enumerable: false })
   return Object.create(base, {
     text: own(Effect.succeed(text)),
-    arrayBuffer: own(Effect.succeed(bytes.slice().buffer)),
+    arrayBuffer: own(Effect.succeed(copyOf(bytes))),
     stream: own(Stream.succeed(bytes)),
     json: own(Effect.try({
       try: () => JSON.parse(text) as unknown,
@@ -82,7 +88,7 @@ class MemoryResponse extends Inspectable.Class implements HttpClientResponse.Htt
     this.status = response.status
     this.cookies = response.cookies
     this.text = Effect.succeed(text)
-    this.arrayBuffer = Effect.succeed(bytes.slice().buffer)
+    this.arrayBuffer = Effect.succeed(copyOf(bytes))
     this.stream = bytes.byteLength === 0 ? Stream.empty : Stream.succeed(bytes)
     this.json = Effect.try({
       try: () => JSON.parse(text) as Schema.Json,

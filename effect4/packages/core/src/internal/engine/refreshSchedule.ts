@@ -18,17 +18,18 @@ import * as Schedule from "effect/Schedule"
 export type Stepper<In> = (now: number, input: In) => Pull.Pull<[unknown, Duration.Duration], unknown, unknown>
 
 /**
- * Where a schedule's run is: not stepped yet, running (its state lives in its stepper, which `Schedule.toStep`
- * made once for the run), or done for good.
+ * Where a schedule's run is: its state between steps (opaque to the machine: here, the stepper
+ * `Schedule.toStep` made for the run, which holds the schedule's own state; `undefined` before the first
+ * step), or done for good.
  *
  * @internal
  */
 export type Run =
-  | { readonly _tag: "Running"; readonly stepper: Stepper<any> | undefined }
+  | { readonly _tag: "Running"; readonly state: unknown }
   | { readonly _tag: "Done" }
 
 /** The run of a schedule that has not been stepped yet. @internal */
-export const start = <In>(_schedule: Schedule.Schedule<unknown, In>): Run => ({ _tag: "Running", stepper: undefined })
+export const start = <In>(_schedule: Schedule.Schedule<unknown, In>): Run => ({ _tag: "Running", state: undefined })
 
 /** @internal */
 export const done: Run = { _tag: "Done" }
@@ -57,15 +58,15 @@ export const next = <In>(
   input: In
 ): Effect.Effect<Step> => {
   if (run._tag === "Done") return Effect.succeed(finished)
-  const stepper: Effect.Effect<Stepper<In>> = run.stepper === undefined
-    ? Schedule.toStep(schedule) as Effect.Effect<Stepper<In>>
-    : Effect.succeed(run.stepper)
+  const stepper: Effect.Effect<Stepper<In>> = typeof run.state === "function"
+    ? Effect.succeed(run.state as Stepper<In>)
+    : Schedule.toStep(schedule) as Effect.Effect<Stepper<In>>
   return Effect.flatMap(stepper, (step) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Pull.matchEffect(Effect.suspend(() => step(now, input)), {
         onSuccess: ([_, delay]): Effect.Effect<Step> =>
           Effect.succeed({
-            run: run.stepper === step ? run : { _tag: "Running", stepper: step },
+            run: run.state === step ? run : { _tag: "Running", state: step },
             delayMillis: Math.max(0, Duration.toMillis(delay))
           }),
         onDone: () => Effect.succeed(finished),

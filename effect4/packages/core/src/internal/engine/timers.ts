@@ -25,13 +25,13 @@ import type * as Scope from "effect/Scope"
 import { maxTimerMillis } from "../longSleep.js"
 
 /**
- * The clock's monotonic time in milliseconds (`Clock.currentTimeNanos`: what a wall clock stepped
+ * The clock's monotonic time in milliseconds (`Clock.monotonicTimeNanos`: what a wall clock stepped
  * backwards or forwards does not move; `TestClock` drives it in tests). Every deadline of the engine and
- * the timers is on it.
+ * the timers is on it. (Effect 4's `currentTimeNanos` is a wall clock, as `currentTimeMillis` is.)
  *
  * @internal
  */
-export const monotonicMillis = (clock: Clock.Clock): number => Number(clock.currentTimeNanosUnsafe()) / 1_000_000
+export const monotonicMillis = (clock: Clock.Clock): number => Number(clock.monotonicTimeNanosUnsafe()) / 1_000_000
 
 /** A callback waiting for its time. @internal */
 export interface Wakeup {
