@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs"
 import { Clock, Duration, Effect, Exit, Fiber, Random, Redacted, Result, Schedule, Schema, Scope, Stream } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import { Events } from "../src/internal/engine/events.js"
-import * as Timers from "../src/internal/engine/timers.js"
+import { monotonicMillis } from "../src/internal/engine/wakeup.js"
 import { ManualClock } from "./utils/manualClock.js"
 import { observe } from "./utils/observe.js"
 import { demoKey, demoSecret, setup, tokenRequests } from "./utils/setup.js"
@@ -193,7 +193,7 @@ describe("Effect 4's currentTimeNanos is a wall clock: deadlines are on monotoni
         monotonicTimeNanos: Effect.succeed(5_000_000n),
         sleep: () => Effect.void
       }
-      assert.strictEqual(Timers.monotonicMillis(clock), 5)
+      assert.strictEqual(monotonicMillis(clock), 5)
     }))
 
   it.effect("the wall clock set back an hour does not keep an expired token", () =>
