@@ -5,6 +5,8 @@ import * as HttpClientError from "effect/http/HttpClientError"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Redacted, Schedule } from "effect"
 import * as TestClock from "effect/testing/TestClock"
+import * as fc from "fast-check"
+import * as Secrets from "../src/internal/secrets.js"
 import { observe, renderings, spanText } from "./utils/observe.js"
 import { demoKey, demoSecret, setup } from "./utils/setup.js"
 
@@ -119,4 +121,37 @@ describe("9. secrets", () => {
       assert.include(error.message, "https:")
       assert.strictEqual(yield* sim.count("v3.getAccessToken"), 0)
     }))
+
+  it("a text too short to hold a secret in any form is scrubbed alike without making its forms", () => {
+    // the forms of a fresh token are not made to scrub a short corpId: the shortcut must not change a result.
+    // A text and the same text followed by spaces (long enough to make every form) scrub alike.
+    const characters = fc.constantFrom(..."aZ09+/=?&% _-.合思易快报😀")
+    const secret = fc.array(characters, { minLength: 3, maxLength: 40 }).map((cs) => cs.join(""))
+    const encoded = (s: string, before: string) => {
+      const bytes = Buffer.concat([Buffer.from(before), Buffer.from(s), Buffer.from("zz")])
+      return [
+        s,
+        encodeURIComponent(s),
+        Buffer.from(s).toString("base64"),
+        Buffer.from(s).toString("base64url"),
+        Buffer.from(s).toString("hex").toUpperCase(),
+        bytes.toString("base64"),
+        bytes.toString("base64url")
+      ]
+    }
+    let masked = 0
+    fc.assert(
+      fc.property(secret, fc.constantFrom("", "a", "ab"), fc.nat(6), (s, before, which) => {
+        const text = encoded(s, before)[which]
+        const pad = " ".repeat(4 * text.length + 20)
+        const alone = Secrets.scrub(text, [s])
+        if (alone.includes(Secrets.marker)) masked++
+        assert.strictEqual(alone + pad, Secrets.scrub(text + pad, [s]))
+      }),
+      { seed: 20261205, numRuns: 3000 }
+    )
+    // the texts are the secrets' own forms: most are masked (a base64 run cut out of a longer text is taken
+    // for a secret only from 8 characters)
+    assert.isAbove(masked, 2000)
+  })
 })

@@ -56,11 +56,22 @@ export const noFollowContext = (
   context: Context.Context<never>,
   parent: Tracer.AnySpan | undefined
 ): Context.Context<never> | undefined => {
+  if (parent === undefined) {
+    // the same fiber sends request after request from the same context: it is changed once
+    let changed = withoutParent.get(context)
+    if (changed === undefined) {
+      const init = Context.getOrElse(context, FetchHttpClient.RequestInit, () => undefined)
+      changed = init?.redirect === "manual" ? null : Context.add(context, FetchHttpClient.RequestInit, manual(init))
+      withoutParent.set(context, changed)
+    }
+    return changed ?? undefined
+  }
   const init = Context.getOrElse(context, FetchHttpClient.RequestInit, () => undefined)
-  if (init?.redirect === "manual" && parent === undefined) return undefined
-  const withInit = Context.add(context, FetchHttpClient.RequestInit, manual(init))
-  return parent === undefined ? withInit : Context.add(withInit, Tracer.ParentSpan, parent)
+  return Context.add(Context.add(context, FetchHttpClient.RequestInit, manual(init)), Tracer.ParentSpan, parent)
 }
+
+/** Each context a request was sent from without a span, with its no-follow change (`null`: none needed). */
+const withoutParent = new WeakMap<Context.Context<never>, Context.Context<never> | null>()
 
 /**
  * Runs a request with redirects left to the caller: a `fetch`-based client answers the 3xx itself instead

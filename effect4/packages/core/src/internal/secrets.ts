@@ -76,6 +76,16 @@ const cachedForms = (secret: string): ReadonlyArray<string> => {
 }
 
 /**
+ * A length no form of `secret` is shorter than: the raw and URI forms are at least as long as the secret,
+ * base64 and hex longer, and a cut-out base64 run is at least `minEmbedded` characters and at least
+ * `(4n - 5) / 3` for `n` bytes (`n` at least the number of characters). A text shorter than this cannot
+ * hold the secret in any form, so its forms need not be made (a fresh token is not worth encoding to scrub
+ * a short `corpId`).
+ */
+const shortestForm = (secret: string): number =>
+  Math.min(secret.length, Math.max(minEmbedded, Math.floor((4 * secret.length - 5) / 3)))
+
+/**
  * Masks the given secret values in every form they can travel in (raw, URI-encoded, base64, base64url,
  * hex), and anything that looks like a token or secret parameter, in a text. Only the secret is replaced
  * by `<redacted>`: the rest of the text is kept as it was.
@@ -86,7 +96,7 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string
   let out = text
   for (const secret of secrets) {
     // a secret of one or two characters would mask half the text; real ones are far longer
-    if (secret.length > 2) {
+    if (secret.length > 2 && out.length >= shortestForm(secret)) {
       for (const form of cachedForms(secret)) {
         if (out.includes(form)) out = out.split(form).join(marker)
       }

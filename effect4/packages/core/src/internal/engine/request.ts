@@ -52,7 +52,7 @@ export const fetchUpstream = (
 ): Effect.Effect<SharedToken.Obtained, AuthError.AuthError> =>
   Effect.gen(function*() {
     const sentAt = yield* Clock.currentTimeMillis
-    yield* Metric.update(Metric.withAttributes(Metrics.requests, { "hosecloud.protocol": engine.protocol.name }), 1)
+    yield* Metric.update(Metrics.requestsOf(engine.protocol.name), 1)
     const issued = yield* send(engine, held)
     const receivedAt = yield* Clock.currentTimeMillis
     const offset = AccessToken.clockOffset(issued.serverTime, sentAt)
