@@ -38,18 +38,34 @@ if (problems.length > 0) {
   process.exit(1)
 }
 
-// every install command of the READMEs names the packages' own version line (`@^0.2` for 0.2.x)
-const versions = Object.fromEntries(["core", "adapters", "cli"].map((name) => [
+// every install command of the READMEs names a line's own version range (`@^0.2` for 0.2.x, `@^1.0` for 1.x):
+// the Effect 3 line's (packages/) or, in the root README and effect4/'s, the Effect 4 line's (effect4/packages/)
+const versionsOf = (base) => Object.fromEntries(["core", "adapters", "cli"].map((name) => [
   name,
-  JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8")).version
+  JSON.parse(readFileSync(join(root, base, "packages", name, "package.json"), "utf8")).version
 ]))
-for (const readme of ["README.md", "packages/core/README.md", "packages/adapters/README.md", "packages/cli/README.md"]) {
+const versions = versionsOf(".")
+const versions4 = versionsOf("effect4")
+const rangeOf = (version) => {
+  const [major, minor] = version.split(".")
+  return major === "0" ? `^0.${minor}` : `^${major}`
+}
+const readmes = [
+  ["README.md", [versions, versions4]],
+  ["packages/core/README.md", [versions]],
+  ["packages/adapters/README.md", [versions]],
+  ["packages/cli/README.md", [versions]],
+  ["effect4/packages/core/README.md", [versions4]],
+  ["effect4/packages/adapters/README.md", [versions4]],
+  ["effect4/packages/cli/README.md", [versions4]]
+]
+for (const [readme, lines] of readmes) {
   const content = readFileSync(join(root, readme), "utf8")
   for (const [, name, range] of content.matchAll(/@effect-hosecloud\/([a-z-]+)@(\S+?)[`\s]/g)) {
-    const [major, minor] = versions[name]?.split(".") ?? []
-    const line = major === "0" ? `^0.${minor}` : `^${major}`
-    if (range !== line && !range.startsWith(`${line}.`)) {
-      problems.push(`${readme} installs @effect-hosecloud/${name}@${range}; the package is ${versions[name]} (${line})`)
+    if (range === "effect3") continue
+    const allowed = lines.map((line) => rangeOf(line[name] ?? "?"))
+    if (!allowed.some((line) => range === line || range.startsWith(`${line}.`))) {
+      problems.push(`${readme} installs @effect-hosecloud/${name}@${range}; the packages are ${allowed.join(" or ")}`)
     }
   }
 }

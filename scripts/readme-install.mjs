@@ -3,9 +3,10 @@
 // `<!-- install:npm -->`, with every `@effect-hosecloud/<package>@<range>` replaced by that package's packed
 // tarball: what this repository would publish), and the `tsx` install (`<!-- project:npm-tsx -->`), as one
 // shell script. With --tsconfig it prints the README's tsconfig.json instead, and with --run the commands
-// that run a program.
+// that run a program. With --effect4 it prints the same steps with the Effect 4 line's install commands (after
+// `<!-- install:npm:effect4 -->`), the tarballs being that line's.
 //
-// usage: node readme-install.mjs README.md <directory with the packed .tgz files> [--tsconfig | --run]
+// usage: node readme-install.mjs README.md <directory with the packed .tgz files> [--tsconfig | --run | --effect4]
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 
@@ -39,7 +40,8 @@ const tarballOf = (name) => {
   return join(tarballs, file)
 }
 const quiet = (command) => command.replace(/^npm install/, "npm install --no-audit --no-fund --loglevel=error")
-const installs = block("install:npm", "sh").filter((line) => line.startsWith("npm install"))
+const installs = block(mode === "--effect4" ? "install:npm:effect4" : "install:npm", "sh")
+  .filter((line) => line.startsWith("npm install"))
 if (installs.length === 0) {
   console.error("the README's npm install block has no npm install command")
   process.exit(1)
