@@ -1,7 +1,7 @@
 // The packed libraries of the Effect 4 line on runtimes other than Node: the program of this folder, bundled
 // against the tarballs and effect 4 (see bundle.ts), runs on Bun, on Deno and on workerd (through Miniflare)
-// against the simulator served on loopback. Each run is checked from outside: the requests the simulator received, the summary
-// the program printed, and that no secret or token appears in anything it wrote.
+// against the simulator served on loopback. Each run is checked from outside: the requests the simulator
+// received, the summary the program printed, and that no secret or token appears in anything it wrote.
 import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import { assert, layer } from "@effect/vitest"
