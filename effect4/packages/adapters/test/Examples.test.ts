@@ -1,6 +1,8 @@
 // Every program of effect4/examples, run as a user runs it (its own process, from its source through tsx),
-// against the simulator served on loopback and a redis-server of its own, checked by what it prints and by
-// the simulator's counters: the server example is served 20 requests and asks for one token in all. The
+// against the simulator served on loopback, a redis-server and an OTLP collector of its own, checked by what
+// it prints, by the simulator's counters and by what the collector received: the server example is served 20
+// requests and asks for one token in all; the observability example sends the token and business spans and
+// the counters, and no secret or token. The
 // one-shot programs, pointed at a port where nothing listens, fail loudly: a non-zero exit and one line on
 // stderr, not a trace.
 import * as NodeSimulator from "@effect-hosecloud/adapters/NodeSimulator"
@@ -8,6 +10,7 @@ import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
+import { createServer } from "node:http"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { freePort, redisScoped, withRedis } from "./utils/redis.js"
@@ -26,7 +29,8 @@ const expected: Record<string, RegExp> = {
   "discovery.ts": /discovered host: http:\/\/127\.0\.0\.1:\d+; corporations answered HTTP 200/,
   "legacy.ts": /legacy token for DEMOcorp00001; refreshed, now valid until \d{4}-/,
   "redis-fleet.ts": /shared token for DEMOcorp00001; corporations answered HTTP 200/,
-  "tenants.ts": /tenant demo-app-key: token for DEMOcorp00001[\s\S]*tenants held: 2/
+  "tenants.ts": /tenant demo-app-key: token for DEMOcorp00001[\s\S]*tenants held: 2/,
+  "observability.ts": /corporations answered HTTP 200; the spans and metrics go to the collector/
 }
 
 const start = (file: string, env: Record<string, string>): ChildProcessWithoutNullStreams =>
@@ -57,6 +61,36 @@ const served = Effect.map(Layer.build(NodeSimulator.layer()), (context) => ({
   url: Context.get(context, NodeSimulator.SimulatorAddress).url
 }))
 
+/** A collector on loopback that keeps the body of every OTLP/HTTP request by path, for the test's life. */
+const collector = Effect.acquireRelease(
+  Effect.promise(() =>
+    new Promise<{ readonly url: string; readonly received: Array<{ path: string; body: string }>; close: () => void }>(
+      (resolve) => {
+        const received: Array<{ path: string; body: string }> = []
+        const server = createServer((request, response) => {
+          let body = ""
+          request.on("data", (chunk) => (body += chunk))
+          request.on("end", () => {
+            received.push({ path: request.url ?? "", body })
+            response.setHeader("content-type", "application/json")
+            response.end("{}")
+          })
+        })
+        server.listen(0, "127.0.0.1", () => {
+          const address = server.address()
+          const port = typeof address === "object" && address !== null ? address.port : 0
+          resolve({ url: `http://127.0.0.1:${port}`, received, close: () => server.close() })
+        })
+      }
+    )
+  ),
+  (otlp) => Effect.sync(() => otlp.close())
+)
+
+/** The names of the spans or metrics (`"name":"..."`) in what the collector received at `path`. */
+const namesAt = (received: ReadonlyArray<{ path: string; body: string }>, path: string): ReadonlyArray<string> =>
+  received.filter((r) => r.path === path).flatMap((r) => [...r.body.matchAll(/"name":"([^"]*)"/g)].map((m) => m[1]))
+
 const credentials = (url: string) => ({
   HOSECLOUD_AUTH_URL: url,
   HOSECLOUD_API_URL: url,
@@ -69,8 +103,9 @@ describe("examples", () => {
   it.live("every one-shot program prints what it promises, against the simulator", (ctx) =>
     withRedis(ctx, Effect.gen(function*() {
       const redis = yield* redisScoped()
-      const { url } = yield* served
-      const env = { ...credentials(url), HOSECLOUD_REDIS_URL: redis.url }
+      const { sim, url } = yield* served
+      const otlp = yield* collector
+      const env = { ...credentials(url), HOSECLOUD_REDIS_URL: redis.url, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url }
       const results = yield* Effect.forEach(
         Object.entries(expected),
         ([file, pattern]) => Effect.map(run(file, env), (result) => ({ file, pattern, ...result })),
@@ -80,12 +115,30 @@ describe("examples", () => {
         assert.strictEqual(code, 0, `${file}: ${stderr}`)
         assert.match(stdout, pattern, file)
       }
+      // what the observability example sent: its token request, the exchange's POST and the business GET
+      // (Effect 4's span names), the token counter; and no secret, and no token the simulator issued
+      const spans = namesAt(otlp.received, "/v1/traces")
+      for (const name of ["example", "HosecloudAuth.request", "POST", "GET"]) assert.include(spans, name)
+      assert.include(namesAt(otlp.received, "/v1/metrics"), "hosecloud_token_requests_total")
+      const everything = otlp.received.map((r) => r.body).join("\n")
+      assert.notInclude(everything, "demo-app-security")
+      const issued = yield* sim.issued
+      assert.isAbove(issued.length, 0)
+      for (const token of issued) {
+        assert.notInclude(everything, token.accessToken)
+        assert.notInclude(everything, token.refreshToken)
+      }
     })), 300_000)
 
   it.live("each one-shot program, with nothing listening, fails with one line on stderr and a non-zero exit", () =>
     Effect.gen(function*() {
       const nowhere = `http://127.0.0.1:${yield* freePort}`
-      const env = { ...credentials(nowhere), HOSECLOUD_REDIS_URL: `redis://127.0.0.1:${yield* freePort}` }
+      const otlp = yield* collector
+      const env = {
+        ...credentials(nowhere),
+        HOSECLOUD_REDIS_URL: `redis://127.0.0.1:${yield* freePort}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url
+      }
       const results = yield* Effect.forEach(
         Object.keys(expected),
         (file) => Effect.map(run(file, env), (result) => ({ file, ...result })),
