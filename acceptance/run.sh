@@ -78,6 +78,14 @@ mkdir "$work/tarballs"
 for pkg in "${packages[@]}"; do
   (cd "$root/$pkg" && pnpm pack --pack-destination "$work/tarballs" >/dev/null)
 done
+# each package publishes under the line's dist-tag (publishConfig.tag; none is npm's `latest`)
+dist_tag=$(setting distTag)
+for tarball in "$work"/tarballs/*.tgz; do
+  tag=$(tar xzOf "$tarball" package/package.json | node -e '
+    let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => console.log(JSON.parse(text).publishConfig?.tag ?? "latest"))')
+  [ "$tag" = "$dist_tag" ] || { echo "$(basename "$tarball") publishes under the dist-tag $tag, not $dist_tag" >&2; exit 1; }
+done
+echo "packed: $(cd "$work/tarballs" && ls | tr '\n' ' ')(npm dist-tag $dist_tag)"
 
 # an empty project, the tarballs and the line's registry packages, installed with npm
 project="$work/project"
@@ -87,7 +95,7 @@ npm init -y >/dev/null
 npm pkg set type=module
 mapfile -t dependencies < <(setting dependencies)
 npm install --no-audit --no-fund --loglevel=error --save-exact "$work"/tarballs/*.tgz "${dependencies[@]}" >/dev/null
-echo "installed: $(cd "$work/tarballs" && ls | tr '\n' ' ')${dependencies[*]}"
+echo "installed with npm: the tarballs and ${dependencies[*]}"
 
 # the scenarios, the same files for every line
 cp -r "$here/scenarios" "$project/acceptance"
