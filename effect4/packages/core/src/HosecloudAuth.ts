@@ -109,7 +109,7 @@ export interface CacheOptions {
    * const AuthLive = HosecloudAuth.layer({
    *   appKey: "your-app-key",
    *   appSecurity: Redacted.make("your-app-security"),
-   *   refreshSchedule: Schedule.spaced("90 minutes").pipe(Schedule.intersect(Schedule.recurs(2)))
+   *   refreshSchedule: Schedule.max([Schedule.spaced("90 minutes"), Schedule.recurs(2)])
    * })
    * ```
    */
@@ -199,13 +199,15 @@ export const defaultWaitRetry: Schedule.Schedule<unknown, AuthError.SystemError>
  * @example
  * ```ts
  * import { HosecloudAuth } from "@effect-hosecloud/core"
- * import { Redacted, Schedule } from "effect"
+ * import { Duration, Effect, Random, Redacted, Schedule } from "effect"
  *
  * // replicas that wait 90-100% of the default delay, at random, so a fleet does not refresh at once
  * const AuthLive = HosecloudAuth.layer({
  *   appKey: "your-app-key",
  *   appSecurity: Redacted.make("your-app-security"),
- *   refreshSchedule: HosecloudAuth.refreshBefore("10 minutes").pipe(Schedule.jitteredWith({ min: 0.9, max: 1 }))
+ *   refreshSchedule: HosecloudAuth.refreshBefore("10 minutes").pipe(
+ *     Schedule.modifyDelay(({ duration }) => Effect.map(Random.nextBetween(0.9, 1), (f) => Duration.times(duration, f)))
+ *   )
  * })
  * ```
  *
@@ -267,7 +269,7 @@ export const make = (
  * @example
  * ```ts
  * import { HosecloudAuth } from "@effect-hosecloud/core"
- * import { FetchHttpClient } from "@effect/platform"
+ * import { FetchHttpClient } from "effect/http"
  * import { Effect, Layer, Redacted } from "effect"
  *
  * const AuthLive = HosecloudAuth.layer({
@@ -295,7 +297,7 @@ export const layer = (options: Options): Layer.Layer<HosecloudAuth, AuthError.In
  * @example
  * ```ts
  * import { HosecloudAuth } from "@effect-hosecloud/core"
- * import { FetchHttpClient } from "@effect/platform"
+ * import { FetchHttpClient } from "effect/http"
  * import { Layer } from "effect"
  *
  * // Layer<HosecloudAuth, InvalidOptions | ConfigError | AuthError>

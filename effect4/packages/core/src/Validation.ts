@@ -189,7 +189,7 @@ export const checkUrl = (url: unknown): Result.Result<string, string> => {
  * import { Effect } from "effect"
  *
  * // fails with InvalidOptions naming "probeUrl": plain http: is refused off loopback
- * export const probe = Validation.url("probeUrl", "http://example.com").pipe(Effect.either)
+ * export const probe = Effect.fromResult(Validation.url("probeUrl", "http://example.com")).pipe(Effect.result)
  * ```
  *
  * @since 0.2.0

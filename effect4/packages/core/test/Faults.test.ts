@@ -4,7 +4,7 @@ import { type AccessToken, AuthError, HosecloudAuth } from "@effect-hosecloud/co
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "effect/http/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, DateTime, Duration, Effect, Exit, Fiber, Logger, Option, Random, Redacted } from "effect"
+import { Cause, Clock, DateTime, Duration, Effect, Exit, Fiber, Logger, Option, Random, Redacted, References } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import { ManualClock } from "./utils/manualClock.js"
 import { demoKey, demoSecret } from "./utils/setup.js"
@@ -23,11 +23,12 @@ const allFaults = [
 /** Every log line, from every fiber of the effect (the refresh fibers inherit the logger). */
 const capturingLogs = () => {
   const lines: Array<{ level: string; text: string }> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
-    const fields = [...annotations].map(([k, v]) => `${k}=${String(v)}`).join(" ")
-    lines.push({ level: logLevel.label, text: `${String(message)} ${fields}` })
+  const logger = Logger.make(({ fiber, logLevel, message }) => {
+    const annotations = fiber.getRef(References.CurrentLogAnnotations)
+    const fields = Object.entries(annotations).map(([k, v]) => `${k}=${String(v)}`).join(" ")
+    lines.push({ level: logLevel, text: `${String(message)} ${fields}` })
   })
-  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
+  return { lines, layer: Logger.layer([logger]) }
 }
 
 /** The simulator and a HosecloudAuth on it. */
@@ -94,7 +95,7 @@ describe("soak", () => {
       })
       for (let second = 0; second < hours * 3600; second++) {
         // every half hour the server's clock jumps to somewhere within ten minutes of ours
-        if (second % 1800 === 0) yield* sim.setSkew((yield* Random.nextIntBetween(-600, 601)) * 1000)
+        if (second % 1800 === 0) yield* sim.setSkew((yield* Random.nextIntBetween(-600, 601, { halfOpen: true })) * 1000)
         // besides the random faults, every 12 hours the next token request fails with a traceId
         if (second % (12 * 3600) === 0) yield* sim.script("token", HosecloudSimulator.Fault.systemError())
         pending.push(yield* Effect.forkChild(Effect.exit(Effect.zip(auth.token, clock.currentTimeMillis))))
@@ -118,7 +119,7 @@ describe("soak", () => {
       assert.isAtMost(successes, Math.ceil(ideal * 1.1))
       assert.isAtLeast(faulted, 6)
       // every traceId Hosecloud sent is in a Warning line
-      const warnings = lines.filter((l) => l.level === "WARN").map((l) => l.text).join("\n")
+      const warnings = lines.filter((l) => l.level === "Warn").map((l) => l.text).join("\n")
       const traceIds = yield* sim.traceIdsSent
       for (const traceId of traceIds) assert.include(warnings, traceId)
       assert.isAbove(traceIds.length, 0)
@@ -181,7 +182,7 @@ describe("bad input", () => {
       ]
       const reasons: Array<string> = []
       const refreshNow = auth.refresh.pipe(
-        Effect.forkDaemon,
+        Effect.forkDetach,
         Effect.tap(() => TestClock.adjust("3 seconds")),
         Effect.flatMap(Fiber.join),
         Effect.flip

@@ -3,18 +3,18 @@ import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, Scope, Stream } from "effect"
+import { Cause, Clock, ConfigProvider, DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, Scope, Stream } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import { demoKey, demoSecret, setup, tokenRequests } from "./utils/setup.js"
 import { poll } from "./utils/fibers.js"
 
 const millis = (d: Duration.Input) => Duration.toMillis(d)
 const expiresAt = (t: { expiresAt: DateTime.Utc }) => DateTime.toEpochMillis(t.expiresAt)
-const now = Effect.map(TestClock.currentTimeMillis, (n) => n)
+const now = Effect.map(Clock.currentTimeMillis, (n) => n)
 
 /** Advances the test clock to an absolute time. */
 const advanceTo = (at: number) =>
-  Effect.flatMap(TestClock.currentTimeMillis, (current) =>
+  Effect.flatMap(Clock.currentTimeMillis, (current) =>
     at > current ? TestClock.adjust(Duration.millis(at - current)) : Effect.void)
 
 const systemErrors = (n: number, prefix = "trace") =>
@@ -56,7 +56,7 @@ describe("1. lazy and eager", () => {
       const exit = yield* Effect.exit(Layer.build(layer))
       assert.isTrue(Exit.isFailure(exit))
       if (Exit.isFailure(exit)) {
-        const failure = Option.getOrThrow(Exit.causeOption(exit).pipe(Option.flatMap((c) => Option.fromNullishOr(c))))
+        const failure = Option.getOrThrow(Cause.findErrorOption(exit.cause))
         assert.include(String(failure), "InvalidKey")
       }
       assert.strictEqual(yield* sim.count("v3.getAccessToken", "InvalidKey"), 1)
@@ -433,12 +433,12 @@ describe("8. invalidate", () => {
 describe("authUrl and config", () => {
   it.effect("http: is refused except on loopback hosts", () =>
     Effect.gen(function*() {
-      const bad = yield* Effect.flip(Validation.url("authUrl", "http://open.hosecloud.com"))
+      const bad = yield* Effect.flip(Effect.fromResult(Validation.url("authUrl", "http://open.hosecloud.com")))
       assert.include(bad.message, "https:")
-      assert.strictEqual(yield* Validation.url("authUrl", "http://127.0.0.1:8080"), "http://127.0.0.1:8080")
-      assert.strictEqual(yield* Validation.url("authUrl", "http://localhost:1"), "http://localhost:1")
-      assert.strictEqual(yield* Validation.url("authUrl", "http://[::1]:1"), "http://[::1]:1")
-      assert.strictEqual(yield* Validation.url("authUrl", "https://open.hosecloud.com"), "https://open.hosecloud.com")
+      assert.strictEqual(yield* Effect.fromResult(Validation.url("authUrl", "http://127.0.0.1:8080")), "http://127.0.0.1:8080")
+      assert.strictEqual(yield* Effect.fromResult(Validation.url("authUrl", "http://localhost:1")), "http://localhost:1")
+      assert.strictEqual(yield* Effect.fromResult(Validation.url("authUrl", "http://[::1]:1")), "http://[::1]:1")
+      assert.strictEqual(yield* Effect.fromResult(Validation.url("authUrl", "https://open.hosecloud.com")), "https://open.hosecloud.com")
     }))
 
   it.effect("layerConfig reads the credentials and refuses a plain-http host with a ConfigError", () =>
@@ -448,7 +448,7 @@ describe("authUrl and config", () => {
       const withEnv = (env: Record<string, string>) =>
         HosecloudAuth.layerConfig().pipe(
           Layer.provide(http),
-          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+          Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))
         )
       const good = yield* Layer.build(withEnv({ HOSECLOUD_APP_KEY: demoKey, HOSECLOUD_APP_SECURITY: demoSecret }))
       const token = yield* Effect.flatMap(Effect.provide(HosecloudAuth.HosecloudAuth, good), (a) => a.token)

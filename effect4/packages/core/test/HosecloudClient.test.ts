@@ -1,6 +1,7 @@
 import { ApiError, HosecloudClient } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import * as HttpClient from "effect/http/HttpClient"
+import * as UrlParams from "effect/http/UrlParams"
 import * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
@@ -24,7 +25,7 @@ describe("HosecloudClient", () => {
         client: { apiUrl: "https://dd2.hosecloud.com" },
         http: (base) =>
           HttpClient.make((request) => {
-            seen.push(`${request.url}?${new URLSearchParams(request.urlParams as Array<[string, string]>)}`)
+            seen.push(`${request.url}?${UrlParams.toString(request.urlParams)}`)
             return base.execute(request)
           })
       })
@@ -141,7 +142,7 @@ describe("HosecloudClient", () => {
           })
       })
       const { spans } = yield* observe(client.get(corporations).pipe(Effect.withSpan("workflow")))
-      const business = spans.filter((s) => s.name === "http.client GET")
+      const business = spans.filter((s) => s.name === "GET")
       assert.strictEqual(business.length, 1)
       assert.strictEqual(business[0].attributes.get("http.response.status_code"), 200)
       assert.strictEqual(headers.length, 1)
@@ -171,8 +172,9 @@ describe("HosecloudClient", () => {
 
 describe("the platform's own span stays off for the wire request", () => {
   const platformSpans = (spans: ReadonlyArray<{ readonly name: string; readonly attributes: ReadonlyMap<string, unknown> }>) =>
-    spans.filter((s) => s.name === "http.client GET" && s.attributes.has("server.address") &&
-      String(s.attributes.get("server.address")).startsWith("https://"))
+    // Effect 4's platform span records server.port for every URL (443 here); the library's only when the URL
+    // names a port
+    spans.filter((s) => s.name === "GET" && s.attributes.get("server.port") === 443)
 
   it.effect("whichever fiber sends it, through middleware that rebuilds the request; the caller's own requests keep theirs", () =>
     Effect.gen(function*() {
@@ -186,11 +188,11 @@ describe("the platform's own span stays off for the wire request", () => {
         Effect.promise(() => Effect.runPromise(Effect.result(observe(effect))))
       const fromHere = yield* observe(client.get(corporations).pipe(Effect.withSpan("workflow")))
       const fromThere = yield* elsewhere(client.get(corporations).pipe(Effect.withSpan("workflow")))
-      assert.isTrue(fromThere._tag === "Right")
-      if (fromThere._tag !== "Right") return
+      assert.isTrue(fromThere._tag === "Success")
+      if (fromThere._tag !== "Success") return
       for (const { spans } of [fromHere, fromThere.success]) {
         // one span, the library's (its server.address is the host name), with the token's place redacted
-        const business = spans.filter((s) => s.name === "http.client GET")
+        const business = spans.filter((s) => s.name === "GET")
         assert.strictEqual(business.length, 1)
         assert.strictEqual(business[0].attributes.get("server.address"), "app.ekuaibao.com")
         for (const span of spans) assert.notInclude(spanText(span), token)
@@ -214,7 +216,7 @@ describe("redaction", () => {
           String(value),
           JSON.stringify(value) ?? "",
           inspect(value, { depth: 20 }),
-          Cause.pretty(Cause.fail(value), { renderErrorCause: true })
+          Cause.pretty(Cause.fail(value))
         )
       const { logs, result: sim, spans } = yield* observe(Effect.gen(function*() {
         const { auth, client, sim } = yield* setupClient({
@@ -246,7 +248,7 @@ describe("redaction", () => {
       }))
       const tokens = (yield* sim.issued).map((t) => t.accessToken)
       assert.strictEqual(tokens.length, 3)
-      const clientSpans = spans.filter((s) => s.name.startsWith("http.client"))
+      const clientSpans = spans.filter((s) => (s.name === "GET" || s.name === "POST"))
       assert.isAtLeast(clientSpans.length, 5)
       // the platform's span records where the token goes, redacted
       const business = clientSpans.find((s) => String(s.attributes.get("url.full")).includes("corporations"))

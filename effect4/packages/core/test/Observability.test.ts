@@ -1,15 +1,15 @@
 import { HosecloudAuth } from "@effect-hosecloud/core"
 import { HosecloudSimulator } from "@effect-hosecloud/core/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Metric, Runtime, Schedule } from "effect"
+import { Effect, Fiber, Metric, Schedule } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import { observe } from "./utils/observe.js"
 import { setup, tokenRequests } from "./utils/setup.js"
 
-const requestsCounter = Metric.tagged(HosecloudAuth.metrics.requests, "hosecloud.protocol", "v3")
+const requestsCounter = Metric.withAttributes(HosecloudAuth.metrics.requests, { "hosecloud.protocol": "v3" })
 const failuresOf = (tag: string) =>
-  HosecloudAuth.metrics.failures.pipe(Metric.tagged("hosecloud.protocol", "v3"), Metric.tagged("tag", tag))
-const countOf = (metric: Metric.Metric.Counter<number>) => Effect.map(Metric.value(metric), (s) => s.count)
+  Metric.withAttributes(HosecloudAuth.metrics.failures, { "hosecloud.protocol": "v3", tag })
+const countOf = (metric: Metric.Counter<number>) => Effect.map(Metric.value(metric), (s) => s.count)
 
 describe("10. observability", () => {
   it.effect("a span per token request, with its outcome", () =>
@@ -65,12 +65,12 @@ describe("10. observability", () => {
         yield* sim.script("token", HosecloudSimulator.Fault.systemError("fedcba9876543210fedcba9876543210"))
         yield* Effect.flip(auth.refresh)
       }))
-      const info = logs.filter((l) => l.level === "INFO")
+      const info = logs.filter((l) => l.level === "Info")
       assert.strictEqual(info.length, 1)
       assert.strictEqual(info[0].annotations.corpId, "DEMOcorp00001")
       assert.strictEqual(info[0].annotations.scope, "tenant")
       assert.strictEqual(info[0].annotations.expiresAt, "1970-01-01T01:59:59.001Z")
-      const warnings = logs.filter((l) => l.level === "WARN")
+      const warnings = logs.filter((l) => l.level === "Warn")
       assert.strictEqual(warnings.length, 1)
       assert.strictEqual(warnings[0].annotations.tag, "SystemError")
       assert.strictEqual(warnings[0].annotations.traceId, "fedcba9876543210fedcba9876543210")
@@ -82,9 +82,9 @@ describe("11. hot path", () => {
     Effect.gen(function*() {
       const { auth, sim } = yield* setup()
       const first = yield* auth.token
-      const runtime = yield* Effect.runtime<never>()
+      const context = yield* Effect.context<never>()
       // runSync throws if the effect would suspend (a lock, a Deferred, a forked fiber to join)
-      for (let i = 0; i < 1000; i++) assert.strictEqual(Runtime.runSync(runtime)(auth.token), first)
+      for (let i = 0; i < 1000; i++) assert.strictEqual(Effect.runSyncWith(context)(auth.token), first)
       assert.strictEqual(yield* tokenRequests(sim), 1)
     }))
 
@@ -95,8 +95,8 @@ describe("11. hot path", () => {
       yield* sim.script("token", HosecloudSimulator.Fault.delay("1 hour"))
       const refreshing = yield* Effect.forkChild(auth.refresh)
       yield* TestClock.adjust("1 second")
-      const runtime = yield* Effect.runtime<never>()
-      assert.strictEqual(Runtime.runSync(runtime)(auth.token), first)
+      const context = yield* Effect.context<never>()
+      assert.strictEqual(Effect.runSyncWith(context)(auth.token), first)
       yield* Fiber.interrupt(refreshing)
     }))
 })

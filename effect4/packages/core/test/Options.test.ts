@@ -86,9 +86,9 @@ describe("HosecloudAuth options", () => {
   it.effect("Validation.secret never describes the secret it refuses", () =>
     Effect.sync(() => {
       const plain = Validation.secret("appSecurity", "hunter2")
-      assert.isTrue(plain._tag === "Left" && plain.failure.received === "a plain string")
+      assert.isTrue(plain._tag === "Failure" && plain.failure.received === "a plain string")
       const empty = Validation.secret("appSecurity", Redacted.make(" "))
-      assert.isTrue(empty._tag === "Left" && !empty.failure.message.includes("hunter2"))
+      assert.isTrue(empty._tag === "Failure" && !empty.failure.message.includes("hunter2"))
     }))
 })
 

@@ -80,9 +80,9 @@ export const prepare = (settings: Settings) => {
     let prepared: HttpClientRequest.HttpClientRequest
     if (sameOrigin(request.url) && baseOrigin !== undefined) {
       // a path after the host cannot change the origin: nothing to parse
-      prepared = HttpClientRequest.prependUrl(request, base)
+      prepared = after(request, base)
     } else {
-      prepared = isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, base)
+      prepared = isAbsolute(request.url) ? request : after(request, base)
       const url = Destination.parse(prepared.url)
       const origin = Option.match(url, { onNone: () => prepared.url, onSome: (u) => u.origin })
       const allowed = Option.isSome(url) && Destination.isSafeScheme(url.value) &&
@@ -107,6 +107,13 @@ export const prepare = (settings: Settings) => {
         ([tenant, base]) => finish(request, tenant, base)
       )
 }
+
+/**
+ * The request's URL put right after the business host, as written: `HttpClientRequest.prependUrl` would add a
+ * `/` between them (Effect 4), and a URL that could end the host name must be seen as the caller wrote it.
+ */
+const after = (request: HttpClientRequest.HttpClientRequest, base: string) =>
+  HttpClientRequest.setUrl(request, base + request.url)
 
 /** A URL that names its scheme: it does not go after the business host. */
 const isAbsolute = (url: string) => /^[a-z][a-z0-9+.-]*:/i.test(url)

@@ -66,8 +66,9 @@ class RebasedResponse extends Inspectable.Class implements HttpClientResponse.Ht
   get upgrade() {
     return this.original.upgrade
   }
-  pipe() {
-    return pipeArguments(this, arguments)
+  pipe(...args: ReadonlyArray<unknown>) {
+    // `pipeArguments` reads only the length and the items of what it is given
+    return pipeArguments(this, args as unknown as IArguments)
   }
   toJSON(): unknown {
     return { _id: "effect/http/HttpClientResponse", request: this.request.toJSON(), status: this.status }

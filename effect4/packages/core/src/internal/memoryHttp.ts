@@ -129,8 +129,9 @@ class MemoryResponse extends Inspectable.Class implements HttpClientResponse.Htt
     )
   }
 
-  pipe() {
-    return pipeArguments(this, arguments)
+  pipe(...args: ReadonlyArray<unknown>) {
+    // `pipeArguments` reads only the length and the items of what it is given
+    return pipeArguments(this, args as unknown as IArguments)
   }
 
   toJSON(): unknown {

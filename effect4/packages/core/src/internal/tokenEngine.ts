@@ -3,8 +3,8 @@
  * The state is one value in a `Ref` (`engine/stateRef.ts`, whose changes are published); a transition is
  * applied to it atomically, then its commands are run on Effect's primitives: a flight forked into the
  * service's scope (`engine/flight.ts`), the refresher forked while it works (`engine/refresher.ts`), events
- * published. The one wake-up the machine needs next (`wakeAt`) is kept on the timers (`engine/timers.ts`)
- * and re-armed in the same synchronous step as each change, so that it always matches the state.
+ * published. The one wake-up the machine needs next (`wakeAt`) is a fiber asleep until then (`engine/wakeup.ts`),
+ * re-armed in the same synchronous step as each change, so that it always matches the state.
  *
  * The hot path, `token` with a valid token held, reads the monotonic clock and the Ref and returns the
  * `Exit` built when the token arrived: no fiber, no lock, no allocation.
@@ -29,7 +29,7 @@ import type * as Model from "./engine/model.js"
 import * as RefreshSchedule from "./engine/refreshSchedule.js"
 import { refresher } from "./engine/refresher.js"
 import { StateRef } from "./engine/stateRef.js"
-import * as Timers from "./engine/timers.js"
+import { monotonicMillis, Wakeup } from "./engine/wakeup.js"
 import type * as SharedToken from "./sharedToken.js"
 
 /** @internal */
@@ -39,35 +39,26 @@ export type AuthEvent = Model.AuthEvent
 export type Settings = Model.Settings
 
 /**
- * The engine's one wake-up and its one refresher fiber. The wake-up is its own task (no closure per
- * wake-up); it applies the machine's `wake` in a fiber of the timers' runtime, not a caller's.
+ * The engine's one wake-up (a fiber asleep until the machine's next deadline) and its one refresher fiber,
+ * both forked in the context the engine was made in, not as children of a caller.
  */
-class Runner implements Timers.Task {
-  private wakeup: Timers.Wakeup | undefined = undefined
-  private armedAt: number | undefined = undefined
+class Runner {
   private refresherFiber: Fiber.Fiber<void> | undefined = undefined
   engine: Model.Engine | undefined = undefined
+  readonly wakeup: Wakeup
 
-  constructor(private readonly timers: Timers.Timers) {}
+  constructor(private readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>) {
+    this.wakeup = new Wakeup(fork, Effect.suspend(() => this.engine === undefined ? Effect.void : this.engine.apply(Machine.wake)))
+  }
 
   /** Keeps the wake-up at `at` (none if `undefined`). */
   arm(at: number | undefined): void {
-    if (at === this.armedAt) return
-    this.wakeup?.cancel()
-    this.armedAt = at
-    this.wakeup = at === undefined ? undefined : this.timers.at(at, this)
-  }
-
-  wake(): void {
-    this.wakeup = undefined
-    this.armedAt = undefined
-    const engine = this.engine
-    if (engine !== undefined) this.timers.fork(engine.apply(Machine.wake))
+    this.wakeup.arm(at)
   }
 
   startRefresher(effect: Effect.Effect<void>): void {
     this.stopRefresher()
-    const fiber = this.timers.fork(effect)
+    const fiber = this.fork(effect)
     this.refresherFiber = fiber
     // a fiber that has ended leaves its place (at once if it ended before `fork` returned)
     fiber.addObserver(() => {
@@ -105,8 +96,7 @@ export const make = (
 ): Effect.Effect<HosecloudAuth.Service, never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
-    const timers = Option.getOrUndefined(yield* Effect.serviceOption(Timers.SharedTimers)) ?? (yield* Timers.make)
-    const runner = new Runner(timers)
+    const runner = new Runner(Effect.runForkWith(yield* Effect.context<never>()))
     const state = new StateRef(
       Machine.initial(RefreshSchedule.start(settings.refreshSchedule)),
       scope,
@@ -124,7 +114,7 @@ export const make = (
         Effect.uninterruptible(Effect.clockWith((clock) =>
           Effect.flatMap(
             state.modify((s) => {
-              const next = transition(s, Timers.monotonicMillis(clock))
+              const next = transition(s, monotonicMillis(clock))
               return [next, next.state]
             }),
             (next) =>
@@ -147,7 +137,7 @@ const service = (engine: Model.Engine): HosecloudAuth.Service => {
 
   const token: Effect.Effect<AccessToken.AccessToken, AuthError.AuthError> = Effect.clockWith((clock) =>
     Effect.flatMap(state.get, (s) =>
-      (s._tag === "Complete" || s._tag === "Refreshing") && Timers.monotonicMillis(clock) < s.entry.expiresAt
+      (s._tag === "Complete" || s._tag === "Refreshing") && monotonicMillis(clock) < s.entry.expiresAt
         ? s.entry.served
         : awaitToken(engine, false))
   )
@@ -177,7 +167,7 @@ const service = (engine: Model.Engine): HosecloudAuth.Service => {
   const current = Effect.clockWith((clock) =>
     Effect.map(
       state.get,
-      (s) => Option.map(Option.fromNullishOr(Machine.validEntry(s, Timers.monotonicMillis(clock))), (e) => e.token)
+      (s) => Option.map(Option.fromNullishOr(Machine.validEntry(s, monotonicMillis(clock))), (e) => e.token)
     )
   )
 

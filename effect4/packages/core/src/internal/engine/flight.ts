@@ -33,7 +33,7 @@ import { type Engine, knownSecrets } from "./model.js"
 import * as RefreshSchedule from "./refreshSchedule.js"
 import { attempt } from "./request.js"
 import { announced, retrySystemErrors } from "./retries.js"
-import { monotonicMillis } from "./timers.js"
+import { monotonicMillis } from "./wakeup.js"
 
 type Outcome = Exit.Exit<AccessToken.AccessToken, AuthError.AuthError>
 

@@ -3,7 +3,7 @@
  * kept from one step to the next, each step's input the token just obtained. Asking "when next?" is the
  * stepper `Schedule.toStep` makes for the run; this module is the only one that touches it, and nothing
  * sleeps here: the engine's state machine
- * (`machine.ts`) keeps the answer as a deadline and its timers wake it.
+ * (`machine.ts`) keeps the answer as a deadline and its wake-up (`wakeup.ts`) wakes it.
  *
  * @internal
  */

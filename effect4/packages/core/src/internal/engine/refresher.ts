@@ -18,7 +18,7 @@ import * as Machine from "./machine.js"
 import * as Metrics from "./metrics.js"
 import { type Engine, knownSecrets } from "./model.js"
 import { announced, retrySystemErrors } from "./retries.js"
-import { monotonicMillis } from "./timers.js"
+import { monotonicMillis } from "./wakeup.js"
 
 /** Milliseconds left of `entry`'s life. */
 const left = (entry: Machine.Entry) => Effect.clockWith((clock) => Effect.succeed(entry.expiresAt - monotonicMillis(clock)))

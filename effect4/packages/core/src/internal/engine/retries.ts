@@ -10,9 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import type * as AuthError from "../../AuthError.js"
-import { timerSized } from "../longSleep.js"
 import type { Engine } from "./model.js"
-import { monotonicMillis } from "./timers.js"
+import { monotonicMillis } from "./wakeup.js"
 
 /**
  * `schedule`, announcing each retry; `clamp` may shorten a delay (given in milliseconds, with the monotonic
@@ -29,14 +28,14 @@ export const announced = <X, R>(
     Schedule.modifyDelay(({ attempt, duration, input: error }) =>
       Effect.clockWith((clock) => {
         const millis = Math.max(0, Math.ceil(clamp(Duration.toMillis(duration), monotonicMillis(clock))))
-        return Effect.andThen(
+        return Effect.as(
           engine.events.publish({
             _tag: "RetryScheduled",
             error,
             attempt,
             delay: Duration.millis(millis)
           }),
-          timerSized(millis)
+          Duration.millis(millis)
         )
       })
     )

@@ -1,24 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Fiber, Scope } from "effect"
 import * as TestClock from "effect/testing/TestClock"
-import * as Timers from "../src/internal/engine/timers.js"
-import * as TenantPool from "../src/internal/tenantPool.js"
+import * as Tenants from "../src/internal/tenants.js"
 
-// the registry's pool of tenants, on its own: what a registry cannot be made to do through its public
+// the registry's tenants (on RcMap), on their own: what a registry cannot be made to do through its public
 // interface (a build that fails or dies) and the bookkeeping of each entry's scope
 const setup = (lookup: (key: string) => Effect.Effect<string, string, Scope.Scope>, idle: Duration.Input = "1 minute") =>
-  Effect.gen(function*() {
-    const timers = yield* Timers.make
-    return yield* TenantPool.make({
-      lookup,
-      idOf: (key: string) => key.slice(0, 1),
-      equals: (self, that) => self === that,
-      idleTimeToLive: Duration.fromInputUnsafe(idle),
-      timers
-    })
-  })
+  Tenants.make({ lookup, idleTimeToLive: Duration.fromInputUnsafe(idle) })
 
-describe("TenantPool", () => {
+describe("Tenants", () => {
   it.effect("a build that fails or dies reaches every waiter, and the next caller builds afresh", () =>
     Effect.gen(function*() {
       let builds = 0
@@ -47,7 +37,7 @@ describe("TenantPool", () => {
       assert.strictEqual(yield* pool.size, 1)
     }))
 
-  it.effect("keys with one id are told apart; each entry's scope closes when it is released", () =>
+  it.effect("keys are told apart; each entry's scope closes when it has been idle for its time", () =>
     Effect.gen(function*() {
       const closed: Array<string> = []
       const pool = yield* setup((key) =>
