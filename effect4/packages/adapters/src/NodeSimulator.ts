@@ -91,8 +91,10 @@ export const layer = (
   )
 
 const serveOn = (options: Options, port: number, host: string) => {
+  // Effect 4 serves a request uninterruptibly unless told otherwise: a client that hangs up, or the
+  // simulator closing, interrupts the answer (a scripted delay, say) instead of waiting it out
   const serve = Layer.unwrap(
-    Effect.map(HosecloudSimulator.HosecloudSimulator, (simulator) => HttpServer.serve(simulator.app))
+    Effect.map(HosecloudSimulator.HosecloudSimulator, (simulator) => HttpServer.serve(Effect.interruptible(simulator.app)))
   )
   const address = Layer.effect(
     SimulatorAddress,

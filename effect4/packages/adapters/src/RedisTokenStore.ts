@@ -70,9 +70,34 @@ export const make = (redis: Redis): TokenStore.Service => {
   // a client's error can quote its connection's settings: the password is masked in every form
   const password = redis.options.password
   const secrets = typeof password === "string" && password !== "" ? [Redacted.make(password)] : []
+  // Until the client's first connection has succeeded or failed once, an operation waits for it (at most
+  // the client's command time limit) instead of failing at once: a process busy starting up can have its
+  // event loop held long enough for the connection to finish after the layer stopped waiting for it.
+  // Once the first connection is settled, operations fail fast while Redis is away.
+  let firstConnection: Promise<void> | undefined = redis.status === "ready" ? undefined : new Promise<void>((resolve) => {
+    const settle = () => {
+      firstConnection = undefined
+      redis.off("ready", settle)
+      redis.off("error", settle)
+      redis.off("end", settle)
+      resolve()
+    }
+    redis.on("ready", settle)
+    redis.on("error", settle)
+    redis.on("end", settle)
+  })
+  const limit = redis.options.commandTimeout ?? 1000
+  const settled = (pending: Promise<void>) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, limit)
+      void pending.then(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
   const attempt = <A>(operation: string, run: () => Promise<A>) =>
     Effect.tryPromise({
-      try: run,
+      try: () => firstConnection === undefined ? run() : settled(firstConnection).then(run),
       catch: (cause) => TokenStore.storeError(operation, describeFailure(cause, lastConnectionError), secrets)
     })
   return {

@@ -248,7 +248,12 @@ const asJson = (failure: CliFailure): CliFailure => {
 
 const tokenCommand = Command.make(
   "token",
-  { json: Flag.Boolean("json").pipe(Flag.withDescription("print corpId, scope, expiry and the token as JSON")) },
+  {
+    json: Flag.Boolean("json").pipe(
+      Flag.withDefault(false),
+      Flag.withDescription("print corpId, scope, expiry and the token as JSON")
+    )
+  },
   ({ json }) =>
     Effect.gen(function*() {
       const creds = yield* credentials
