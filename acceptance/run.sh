@@ -75,6 +75,9 @@ echo "== the $line line, on Node $(node --version)"
 
 # build and pack the line's packages, as its own workspace does
 line_root="$root/$(setting root)"
+# a fresh clone: the line's workspace is installed first
+[ -d "$line_root/node_modules" ] || (cd "$line_root" && pnpm install --frozen-lockfile >"$work/install.log" 2>&1) ||
+  { cat "$work/install.log" >&2; exit 1; }
 (cd "$line_root" && pnpm build >"$work/build.log" 2>&1) || { cat "$work/build.log" >&2; exit 1; }
 mkdir "$work/tarballs"
 for pkg in "${packages[@]}"; do
