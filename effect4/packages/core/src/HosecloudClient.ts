@@ -131,18 +131,12 @@ export const withTenant =
 /**
  * The business-API client over `HosecloudAuth` and an `HttpClient`.
  *
- * Its transport is made here, once, over the `HttpClient`: the request that carries the token is sent with
- * the platform's own span turned off (the client records one span of its own, on the request with the
- * token's place redacted), by a predicate installed in the fiber that runs `make` (and so in the fibers it
- * forks, and in a program `layer` is provided to). That predicate answers only for requests that carry a
- * token the client is sending at that moment: the caller's other requests keep their spans. Redirects are
- * never followed: the platform's Node clients do not follow them, and the client answers a 3xx itself.
- *
- * Two cases keep a step per request: a `fetch`-based `HttpClient` (`FetchHttpClient`) reads its redirect
- * mode from the fiber's context when it sends, so `redirect: "manual"` is set in that context for each
- * request (in the one change that also makes the client's span the parent of the transport's work, when
- * there is a span); and a request sent from a fiber where the predicate is not in place (the client made in
- * one runtime and used from another) has the platform's span turned off for that request alone.
+ * Its transport is made here, once, over the `HttpClient`. The request that carries the token is sent with
+ * the platform's own span turned off for that request alone (the client records one span of its own, on the
+ * request with the token's place redacted): the caller's other requests keep their spans. Redirects are never
+ * followed: the platform's Node clients do not follow them, a `fetch`-based `HttpClient` (`FetchHttpClient`)
+ * is told `redirect: "manual"` for each request, and the client answers a 3xx itself. Both are one change of
+ * the request's context, which also makes the client's span the parent of the transport's work.
  *
  * @since 0.1.0
  * @category constructors

@@ -6,7 +6,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import { assert, describe, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
-import { Clock, Duration, Effect, Exit, Fiber, Random, Redacted, Result, Schedule, Schema, Scope, Stream } from "effect"
+import { Clock, DateTime, Duration, Effect, Exit, Fiber, Random, Redacted, Result, Schedule, Schema, Scope, Stream } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import { Events } from "../src/internal/engine/events.js"
 import { monotonicMillis } from "../src/internal/engine/wakeup.js"
@@ -41,7 +41,7 @@ describe("Random.nextIntBetween includes its upper bound in Effect 4", () => {
     }).pipe(Random.withSeed("bounds")))
 })
 
-describe("Schema.Redacted is Effect 3's RedactedFromSelf; RedactedFromValue decodes a string", () => {
+describe("Schema.Redacted and Schema.DateTimeUtc are Effect 3's ...FromSelf; RedactedFromValue decodes a string", () => {
   it.effect("the v3 wire data decodes strings into Redacted tokens, the AccessToken holds Redacted values", () =>
     Effect.sync(() => {
       const decoded = Schema.decodeUnknownSync(AccessToken.V3TokenData)({
@@ -57,15 +57,20 @@ describe("Schema.Redacted is Effect 3's RedactedFromSelf; RedactedFromValue deco
       // the documented answer, through the protocol's own decoder
       const issued = TokenProtocol.decodeV3(200, fixture("v3-success.json"))
       assert.isTrue(Result.isSuccess(issued) && Redacted.isRedacted(issued.success.accessToken))
-      // an AccessToken is made of Redacted values, not of strings
+      // an AccessToken is made of Redacted values and DateTime.Utc values, not of strings or Dates
       const fields = {
         corpId: "c",
+        accessToken: Redacted.make("a"),
         refreshToken: Redacted.make("r"),
         scope: "tenant",
-        expiresAt: new Date(7_200_000),
-        issuedAt: new Date(0)
+        expiresAt: DateTime.makeUnsafe(7_200_000),
+        issuedAt: DateTime.makeUnsafe(0)
       }
-      assert.isTrue(Result.isFailure(Schema.decodeUnknownResult(AccessToken.AccessToken)({ ...fields, accessToken: "plain" })))
+      const decode = Schema.decodeUnknownResult(AccessToken.AccessToken)
+      const token = decode(fields)
+      assert.isTrue(Result.isSuccess(token) && Redacted.value(token.success.accessToken) === "a")
+      assert.isTrue(Result.isFailure(decode({ ...fields, accessToken: "plain" })))
+      assert.isTrue(Result.isFailure(decode({ ...fields, expiresAt: "1970-01-01T02:00:00.000Z" })))
     }))
 })
 

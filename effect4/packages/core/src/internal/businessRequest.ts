@@ -165,7 +165,7 @@ const send = (settings: Settings, request: HttpClientRequest.HttpClientRequest, 
   ClientSpan.traced(request, (traced, span) => {
     const value = Redacted.value(token.accessToken)
     const wire = attach(settings, traced, value)
-    return Effect.matchEffect(settings.wire.send(wire, value, span), {
+    return Effect.matchEffect(settings.wire.send(wire, span), {
       onFailure: (error) => Effect.fail(Response.rebase(error, request, Secrets.ofToken(token))),
       onSuccess: (response) => {
         const refused = guardRedirect(settings, wire, response)

@@ -27,12 +27,11 @@ import * as Destination from "./destination.js"
 /** @internal */
 export interface Wire {
   /**
-   * Sends `request`, which carries `token`; `span`, the library's span of the request, is the parent of
+   * Sends `request`, which carries the token; `span`, the library's span of the request, is the parent of
    * what the transport does.
    */
   readonly send: (
     request: HttpClientRequest.HttpClientRequest,
-    token: string,
     span: Tracer.Span | undefined
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
 }
@@ -44,7 +43,7 @@ export interface Wire {
  */
 export const make = (http: HttpClient.HttpClient): Effect.Effect<Wire> =>
   Effect.succeed({
-    send: (request, _token, span) =>
+    send: (request, span) =>
       Effect.withFiber((fiber) => {
         // one context change: fetch's redirect mode, the span's parent when there is a span, and the
         // platform's span off for this request when tracing is on
