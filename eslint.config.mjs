@@ -33,12 +33,14 @@ export default tseslint.config(
         Buffer: "readonly",
         setTimeout: "readonly",
         clearTimeout: "readonly",
-        fetch: "readonly"
+        fetch: "readonly",
+        URLSearchParams: "readonly"
       }
     }
   },
   {
-    files: ["packages/core/src/**/*.ts"],
+    // the core of both lines knows nothing of Node, the console or real time
+    files: ["packages/core/src/**/*.ts", "effect4/packages/core/src/**/*.ts"],
     rules: {
       "no-console": "error",
       "no-restricted-globals": ["error", { name: "fetch", message: "core talks HTTP through HttpClient" }, { name: "setTimeout", message: "use Effect.sleep / Schedule" }, { name: "setInterval", message: "use Schedule" }],
