@@ -530,10 +530,24 @@ const helpOnStderr = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     )
   )
 
-/** `--version` prints the version alone, as a script reading it expects; the rest is `effect/cli`'s own. */
-const versionAlone: CliOutput.Presenter = {
-  present: (event) =>
-    event._tag === "Version" ? Console.log(event.version) : CliOutput.defaultPresenter.present(event)
+/**
+ * Standard output is for the answer alone: `--version` prints the version by itself, as a script reading it
+ * expects, and a `--help` asked for prints the help there; a usage error (an unknown flag or command, a bad
+ * value) and the help shown for it go to stderr, as `effect/cli` would render them.
+ */
+const answerOnStdout: CliOutput.Presenter = {
+  present: (event) => {
+    switch (event._tag) {
+      case "Version":
+        return Console.log(event.version)
+      case "Help":
+        return event.reason === "Requested"
+          ? CliOutput.defaultPresenter.present(event)
+          : helpOnStderr(CliOutput.defaultPresenter.present(event))
+      case "InvalidInvocation":
+        return helpOnStderr(CliOutput.defaultPresenter.present(event))
+    }
+  }
 }
 
 /**
@@ -549,7 +563,7 @@ export const main = (
 ): Effect.Effect<number, never, CliIO | HttpClient.HttpClient | Command.Environment> => {
   const args = argv.slice(2)
   const run = (input: ReadonlyArray<string>) =>
-    Command.runWith(command, { version })(input).pipe(Effect.provideService(CliOutput.Presenter, versionAlone))
+    Command.runWith(command, { version })(input).pipe(Effect.provideService(CliOutput.Presenter, answerOnStdout))
   const program: Effect.Effect<number, unknown, CliIO | HttpClient.HttpClient | Command.Environment> =
     args.length === 0
       ? Effect.as(helpOnStderr(run(["--help"])), ExitCode.invalidKey as number)

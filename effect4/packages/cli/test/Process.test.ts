@@ -115,6 +115,21 @@ describe("the hosecloud executable", () => {
     assert.notInclude(help.stdout, "Examples:")
   }, 60_000)
 
+  it("a usage error (unknown flag or command, bad value) exits 1 with stdout empty: the help and the error go to stderr", async () => {
+    const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+      [["token", "--bogus"], "--bogus"],
+      [["no-such-command"], "no-such-command"],
+      [["simulator", "--port", "abc"], "abc"]
+    ]
+    for (const [args, named] of cases) {
+      const result = await run(args)
+      assert.strictEqual(result.code, 1, args.join(" "))
+      assert.strictEqual(result.stdout, "", args.join(" "))
+      assert.include(result.stderr, named, args.join(" "))
+      assert.include(result.stderr, "USAGE", args.join(" "))
+    }
+  }, 60_000)
+
   it("an unknown HOSECLOUD_LOG_LEVEL is refused, naming the valid ones", async () => {
     const result = await run(["decode", "x"], { HOSECLOUD_LOG_LEVEL: "bogus" })
     assert.strictEqual(result.code, 1)
