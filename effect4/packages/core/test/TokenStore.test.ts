@@ -7,7 +7,7 @@ import { DateTime, Duration, Effect, Result, Fiber, Option, Redacted } from "eff
 import * as TestClock from "effect/testing/TestClock"
 import { observe } from "./utils/observe.js"
 import { demoKey, demoSecret } from "./utils/setup.js"
-import { poll } from "./utils/fibers.js"
+import { adjustUntilDone, poll } from "./utils/fibers.js"
 
 const fleetKey = "Jx1kq8Zr3VbT0m9PfLw2Hs6Dn4Yc7Ge5"
 const otherKey = "p0Qm3Zx9Lr7Vb2Nc5Tk8Wy1Hd4Fs6Ja8"
@@ -198,9 +198,9 @@ describe("TokenStore: one token for a fleet", () => {
       const served = (effect: Effect.Effect<ReadonlyArray<unknown>, AuthError.AuthError>) =>
         Effect.gen(function*() {
           const fiber = yield* Effect.forkChild(observe(effect))
-          // in steps: Effect 4's TestClock wakes only the sleepers there when it looks, and the callers poll the
-          // store on their own schedule
-          for (let i = 0; i < 100; i++) yield* TestClock.adjust("100 millis")
+          // in steps, within the callers' 10-second waitTimeout: Effect 4's TestClock wakes only the sleepers
+          // there when it looks, and the callers poll the store on their own schedule
+          yield* adjustUntilDone(fiber, "100 millis", 100)
           const { logs: more, result } = yield* Fiber.join(fiber)
           logs.push(...more)
           assert.strictEqual(result.length, 4 * 50)
