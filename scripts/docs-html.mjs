@@ -3,7 +3,11 @@
 // a home page and the same navigation on every page; then checks every link: a relative link must lead to a
 // file that exists, and an anchor to a heading of the page. Open docs/api/index.html.
 //
-// usage: node scripts/docs-html.mjs
+// With `effect4` it does the same for the Effect 4 line: its reference (effect4/packages/*/docs/modules) into
+// effect4/docs/api/, with effect4/README.md (the root README when there is none) and MIGRATION.md as pages, and
+// the same link check. Open effect4/docs/api/index.html.
+//
+// usage: node scripts/docs-html.mjs [effect3|effect4]    (effect3 when not given)
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, relative, resolve } from "node:path"
@@ -13,7 +17,15 @@ const require = createRequire(import.meta.url)
 const Remarkable = require("remarkable")
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
-const out = join(root, "docs", "api")
+const line = process.argv[2] ?? "effect3"
+if (line !== "effect3" && line !== "effect4") {
+  console.error(`usage: node scripts/docs-html.mjs [effect3|effect4] (not ${line})`)
+  process.exit(1)
+}
+const effect4 = line === "effect4"
+// the line's workspace root: its packages, and the docs/api/ it writes
+const base = effect4 ? join(root, "effect4") : root
+const out = join(base, "docs", "api")
 rmSync(out, { recursive: true, force: true })
 
 const packages = ["core", "adapters", "cli"]
@@ -27,7 +39,8 @@ const escape = (text) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").repla
 /** Every page: its source (a Markdown file of the repository), where it goes, and its title. */
 const pages = []
 const guide = join(root, "docs")
-for (const file of readdirSync(guide).filter((f) => f.endsWith(".md")).sort()) {
+// the guide is written for the Effect 3 line; the Effect 4 line's pages are the README and the migration notes
+for (const file of effect4 ? [] : readdirSync(guide).filter((f) => f.endsWith(".md")).sort()) {
   pages.push({
     source: join(guide, file),
     target: join(out, "guide", file === "README.md" ? "index.html" : file.replace(/\.md$/, ".html")),
@@ -35,12 +48,21 @@ for (const file of readdirSync(guide).filter((f) => f.endsWith(".md")).sort()) {
     section: "guide"
   })
 }
-pages.push({ source: join(root, "README.md"), target: join(out, "readme.html"), title: "README", section: "readme" })
+const readme = effect4 && existsSync(join(base, "README.md")) ? join(base, "README.md") : join(root, "README.md")
+pages.push({ source: readme, target: join(out, "readme.html"), title: "README", section: "readme" })
+if (effect4) {
+  pages.push({
+    source: join(root, "MIGRATION.md"),
+    target: join(out, "migration.html"),
+    title: "Moving between the lines",
+    section: "readme"
+  })
+}
 const modules = {}
 for (const name of packages) {
-  const dir = join(root, "packages", name, "docs", "modules")
+  const dir = join(base, "packages", name, "docs", "modules")
   if (!existsSync(dir)) {
-    console.error(`no reference for ${name}: run docgen first (pnpm run docs)`)
+    console.error(`no reference for ${relative(root, join(base, "packages", name))}: run docgen first (pnpm run docs)`)
     process.exit(1)
   }
   // index.md is docgen's list page for Jekyll; the home page below takes its place
@@ -60,9 +82,9 @@ const targetOf = new Map(pages.map((page) => [page.source, page.target]))
 const navigation = (from) => {
   const link = (target, text) => `<a href="${escape(relative(dirname(from), target))}">${escape(text)}</a>`
   const list = (items) => `<ul>${items.map((item) => `<li>${item}</li>`).join("")}</ul>`
-  return `<nav>${link(join(out, "index.html"), "effect-hosecloud")}` +
-    `<h3>Guide</h3>${list(pages.filter((p) => p.section === "guide").map((p) => link(p.target, p.title)))}` +
-    `${list([link(join(out, "readme.html"), "README")])}` +
+  return `<nav>${link(join(out, "index.html"), effect4 ? "effect-hosecloud (Effect 4)" : "effect-hosecloud")}` +
+    (effect4 ? "" : `<h3>Guide</h3>${list(pages.filter((p) => p.section === "guide").map((p) => link(p.target, p.title)))}`) +
+    `${list(pages.filter((p) => p.section === "readme").map((p) => link(p.target, p.title)))}` +
     packages.map((name) =>
       `<h3>@effect-hosecloud/${name}</h3>${
         list(pages.filter((p) => p.section === name).map((p) => link(p.target, p.title.replace(/^.*: /, ""))))
@@ -129,16 +151,19 @@ for (const page of pages) {
 
 // the home page: the guide, and each package with its description and modules
 const home = join(out, "index.html")
-const homeBody = `<h1>effect-hosecloud</h1>
+const homeBody = `${effect4 ? `<h1>effect-hosecloud for Effect 4</h1>
+<p>Access tokens for the Hosecloud (合思) Open API, the Effect way: the line for Effect 4. Start with the
+<a href="readme.html">README</a>, or with <a href="migration.html">the migration notes</a> when coming from the Effect 3
+line; the API reference of each package follows.</p>` : `<h1>effect-hosecloud</h1>
 <p>Access tokens for the Hosecloud (合思) Open API, the Effect way. Start with the <a href="guide/index.html">guide</a>
-or the <a href="readme.html">README</a>; the API reference of each package follows.</p>
+or the <a href="readme.html">README</a>; the API reference of each package follows.</p>`}
 ${packages.map((name) => {
-  const manifest = JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8"))
+  const manifest = JSON.parse(readFileSync(join(base, "packages", name, "package.json"), "utf8"))
   return `<h2 id="${name}">@effect-hosecloud/${name} ${escape(manifest.version)}</h2><p>${escape(manifest.description)}</p><ul>${
     pages.filter((p) => p.section === name).map((p) => `<li><a href="${escape(relative(out, p.target))}">${escape(p.title.replace(/^.*: /, ""))}</a></li>`).join("")
   }</ul>`
 }).join("\n")}`
-writeFileSync(home, layout("effect-hosecloud", home, homeBody))
+writeFileSync(home, layout(effect4 ? "effect-hosecloud for Effect 4" : "effect-hosecloud", home, homeBody))
 
 // the link check
 const problems = []
@@ -167,4 +192,4 @@ if (problems.length > 0) {
   console.error(`${problems.length} broken links`)
   process.exit(1)
 }
-console.log(`docs/api/index.html: ${pages.length + 1} pages, ${links} links checked, none broken`)
+console.log(`${relative(root, home)}: ${pages.length + 1} pages, ${links} links checked, none broken`)
