@@ -109,14 +109,14 @@ interface Tenant {
   closed: boolean
 }
 
-describe("tenants (RcMap)", () => {
+describe("tenants", () => {
   for (const seed of [11, 12, 13, 14, 15, 16]) {
     it.effect(`seed ${seed}: callers, releases and idle times running out in any order: no tenant closed while held`, () =>
       Effect.gen(function*() {
         const all: Array<Tenant> = []
         const poolScope = yield* Scope.make()
         const tenants = yield* Tenants.make<string, Tenant, never>({
-          lookup: () =>
+          lookup: (_, scope) =>
             Effect.acquireRelease(
               Effect.sync((): Tenant => {
                 const tenant = { id: all.length, closed: false }
@@ -127,7 +127,7 @@ describe("tenants (RcMap)", () => {
                 Effect.sync(() => {
                   tenant.closed = true
                 })
-            ),
+            ).pipe(Scope.provide(scope)),
           idleTimeToLive: Duration.minutes(1)
         }).pipe(Scope.provide(poolScope))
         const held: Array<{ readonly scope: Scope.Closeable; readonly tenant: Tenant }> = []
@@ -162,11 +162,11 @@ describe("tenants (RcMap)", () => {
     Effect.gen(function*() {
       let built = 0
       const tenants = yield* Tenants.make<string, Tenant, never>({
-        lookup: () =>
+        lookup: (_, scope) =>
           Effect.acquireRelease(Effect.sync((): Tenant => ({ id: ++built, closed: false })), (tenant) =>
             Effect.sync(() => {
               tenant.closed = true
-            })),
+            })).pipe(Scope.provide(scope)),
         idleTimeToLive: Duration.minutes(1)
       })
       yield* Effect.scoped(tenants.get("a"))

@@ -30,6 +30,7 @@ import * as RefreshSchedule from "./engine/refreshSchedule.js"
 import { refresher } from "./engine/refresher.js"
 import { StateRef } from "./engine/stateRef.js"
 import { monotonicMillis, Wakeup } from "./engine/wakeup.js"
+import type { Deadline, Deadlines } from "./engine/deadlines.js"
 import type * as SharedToken from "./sharedToken.js"
 
 /** @internal */
@@ -45,10 +46,14 @@ export type Settings = Model.Settings
 class Runner {
   private refresherFiber: Fiber.Fiber<void> | undefined = undefined
   engine: Model.Engine | undefined = undefined
-  readonly wakeup: Wakeup
+  readonly wakeup: Wakeup | Deadline
 
-  constructor(private readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>) {
-    this.wakeup = new Wakeup(fork, Effect.suspend(() => this.engine === undefined ? Effect.void : this.engine.apply(Machine.wake)))
+  constructor(
+    private readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>,
+    deadlines: Deadlines | undefined
+  ) {
+    const wake = Effect.suspend(() => this.engine === undefined ? Effect.void : this.engine.apply(Machine.wake))
+    this.wakeup = deadlines === undefined ? new Wakeup(fork, wake) : deadlines.make(wake)
   }
 
   /** Keeps the wake-up at `at` (none if `undefined`). */
@@ -94,9 +99,23 @@ export const make = (
   settings: Settings,
   coordinator: SharedToken.Coordinator | undefined
 ): Effect.Effect<HosecloudAuth.Service, never, Scope.Scope> =>
+  Effect.flatMap(Effect.scope, (scope) => makeIn(protocol, settings, coordinator, scope, undefined))
+
+/**
+ * An engine in `scope`, its fibers forked in the context this runs in (kept, not copied: a registry's
+ * tenants share the registry's), and its wake-up a deadline among `deadlines` if given, else a fiber of its own.
+ *
+ * @internal
+ */
+export const makeIn = (
+  protocol: TokenProtocol.TokenProtocol,
+  settings: Settings,
+  coordinator: SharedToken.Coordinator | undefined,
+  scope: Scope.Scope,
+  deadlines: Deadlines | undefined
+): Effect.Effect<HosecloudAuth.Service> =>
   Effect.gen(function*() {
-    const scope = yield* Effect.scope
-    const runner = new Runner(Effect.runForkWith(yield* Effect.context<never>()))
+    const runner = new Runner(Effect.runForkWith(yield* Effect.context<never>()), deadlines)
     const state = new StateRef(
       Machine.initial(RefreshSchedule.start(settings.refreshSchedule)),
       scope,
