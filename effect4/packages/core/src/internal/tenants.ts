@@ -35,6 +35,8 @@ export interface Tenants<K, A, E> {
   readonly size: Effect.Effect<number>
   /** The deadlines of the idle entries (and of whatever else `make` was given them for). */
   readonly deadlines: Deadlines
+  /** What is held now: entries in the map, builds running, holders of the entries in the map. */
+  readonly inspect: () => { readonly entries: number; readonly builds: number; readonly holders: number }
 }
 
 interface Entry<A, E> {
@@ -66,6 +68,7 @@ export const make = <K, A, E, R = never>(options: {
     const clock = yield* Effect.clockWith(Effect.succeed)
     const ttl = Duration.toMillis(options.idleTimeToLive)
     let map: MutableHashMap.MutableHashMap<K, Entry<A, E>> | undefined = MutableHashMap.empty()
+    let builds = 0
 
     /** Stops the build if it runs and closes the entry's scope. */
     const close = (entry: Entry<A, E>): Effect.Effect<void> =>
@@ -121,9 +124,11 @@ export const make = <K, A, E, R = never>(options: {
         idle: undefined
       }
       MutableHashMap.set(map!, key, entry)
+      builds++
       const fiber = fork(Effect.suspend(() => options.lookup(key, entry.scope)))
       // every exit reaches the waiters; anything but a value lets the entry go, and closes it if nobody holds it
       const done = (exit: Exit.Exit<A, E>) => {
+        builds--
         if (entry.fiber === fiber) entry.fiber = undefined
         if (Exit.isFailure(exit) && drop(key, entry) && entry.holders === 0) fork(close(entry))
         Deferred.doneUnsafe(entry.result, exit)
@@ -168,6 +173,10 @@ export const make = <K, A, E, R = never>(options: {
     return {
       get,
       size: Effect.suspend(() => map === undefined ? Effect.interrupt : Effect.succeed(MutableHashMap.size(map))),
-      deadlines
+      deadlines,
+      inspect: () => {
+        const entries = map === undefined ? [] : Array.from(map, ([, entry]) => entry)
+        return { entries: entries.length, builds, holders: entries.reduce((n, entry) => n + entry.holders, 0) }
+      }
     }
   })
