@@ -4,7 +4,8 @@
  * applied to it atomically, then its commands are run on Effect's primitives: a flight forked into the
  * service's scope (`engine/flight.ts`), the refresher forked while it works (`engine/refresher.ts`), events
  * published. The one wake-up the machine needs next (`wakeAt`) is a fiber asleep until then (`engine/wakeup.ts`),
- * re-armed in the same synchronous step as each change, so that it always matches the state.
+ * or, for a registry's tenant, a deadline among the registry's (`engine/deadlines.ts`, one fiber asleep for all
+ * of them), re-armed in the same synchronous step as each change, so that it always matches the state.
  *
  * The hot path, `token` with a valid token held, reads the monotonic clock and the Ref and returns the
  * `Exit` built when the token arrived: no fiber, no lock, no allocation.
@@ -40,8 +41,8 @@ export type AuthEvent = Model.AuthEvent
 export type Settings = Model.Settings
 
 /**
- * The engine's one wake-up (a fiber asleep until the machine's next deadline) and its one refresher fiber,
- * both forked in the context the engine was made in, not as children of a caller.
+ * The engine's one wake-up (a fiber asleep until the machine's next deadline, or a deadline among a registry's)
+ * and its one refresher fiber, both forked in the context the engine was made in, not as children of a caller.
  */
 class Runner {
   private refresherFiber: Fiber.Fiber<void> | undefined = undefined
