@@ -109,6 +109,20 @@ interface Tenant {
   closed: boolean
 }
 
+/** A tenant built in `scope`, recorded in `all`, marked closed when the scope closes. */
+const buildTenant = (all: Array<Tenant>, scope: Scope.Scope) =>
+  Effect.acquireRelease(
+    Effect.sync((): Tenant => {
+      const tenant = { id: all.length, closed: false }
+      all.push(tenant)
+      return tenant
+    }),
+    (tenant) =>
+      Effect.sync(() => {
+        tenant.closed = true
+      })
+  ).pipe(Scope.provide(scope))
+
 describe("tenants", () => {
   for (const seed of [11, 12, 13, 14, 15, 16]) {
     it.effect(`seed ${seed}: callers, releases and idle times running out in any order: no tenant closed while held`, () =>
@@ -116,18 +130,7 @@ describe("tenants", () => {
         const all: Array<Tenant> = []
         const poolScope = yield* Scope.make()
         const tenants = yield* Tenants.make<string, Tenant, never>({
-          lookup: (_, scope) =>
-            Effect.acquireRelease(
-              Effect.sync((): Tenant => {
-                const tenant = { id: all.length, closed: false }
-                all.push(tenant)
-                return tenant
-              }),
-              (tenant) =>
-                Effect.sync(() => {
-                  tenant.closed = true
-                })
-            ).pipe(Scope.provide(scope)),
+          lookup: (_, scope) => buildTenant(all, scope),
           idleTimeToLive: Duration.minutes(1)
         }).pipe(Scope.provide(poolScope))
         const held: Array<{ readonly scope: Scope.Closeable; readonly tenant: Tenant }> = []
@@ -163,13 +166,9 @@ describe("tenants", () => {
 
   it.effect("a tenant taken as its idle time runs out is kept, open; given back, it waits out a new idle time", () =>
     Effect.gen(function*() {
-      let built = 0
+      const all: Array<Tenant> = []
       const tenants = yield* Tenants.make<string, Tenant, never>({
-        lookup: (_, scope) =>
-          Effect.acquireRelease(Effect.sync((): Tenant => ({ id: ++built, closed: false })), (tenant) =>
-            Effect.sync(() => {
-              tenant.closed = true
-            })).pipe(Scope.provide(scope)),
+        lookup: (_, scope) => buildTenant(all, scope),
         idleTimeToLive: Duration.minutes(1)
       })
       yield* Effect.scoped(tenants.get("a"))
@@ -180,7 +179,7 @@ describe("tenants", () => {
       yield* TestClock.adjust("1 minute")
       assert.isFalse(tenant.closed)
       assert.strictEqual(yield* tenants.size, 1)
-      assert.strictEqual(built, 1)
+      assert.strictEqual(all.length, 1)
       yield* Scope.close(scope, Exit.void)
       yield* TestClock.adjust("59 seconds")
       assert.isFalse(tenant.closed)
@@ -215,24 +214,13 @@ const handOver = (outcome: Outcome, cut: "first caller" | "second caller" | "bot
     const poolScope = yield* Scope.make()
     const tenants = yield* Tenants.make<string, Tenant, never>({
       lookup: (_, scope) =>
-        Effect.acquireRelease(
-          Effect.sync((): Tenant => {
-            const tenant = { id: built.length, closed: false }
-            built.push(tenant)
-            return tenant
-          }),
-          (tenant) =>
-            Effect.sync(() => {
-              tenant.closed = true
-            })
-        ).pipe(
+        buildTenant(built, scope).pipe(
           Effect.tap(() => Effect.sleep("1 second")),
           Effect.tap(() =>
             outcome === "fail" ? Effect.fail("refused") : outcome === "die" ? Effect.die("broken") :
             outcome === "interrupt" ? Effect.interrupt : Effect.void
           ),
-          Effect.orDie,
-          Scope.provide(scope)
+          Effect.orDie
         ),
       idleTimeToLive: Duration.seconds(2)
     }).pipe(Scope.provide(poolScope))
