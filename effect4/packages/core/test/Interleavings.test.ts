@@ -1,4 +1,4 @@
-// The flight permits (on `Semaphore`), the tenants (a stand-in for `RcMap`) and the engines' wake-ups under
+// The flight permits (on `Semaphore`), the tenants (on `RcMap`, idle expiry a deadline) and the engines' wake-ups under
 // seeded random interleavings: waiters interrupted at the hand-over, releases, idle times running out as
 // callers come, deadlines re-armed as the clock moves, closing. At the end, what is left is counted.
 import { HosecloudAuth } from "@effect-hosecloud/core"

@@ -1,28 +1,28 @@
 /**
- * The tenants of a `TenantRegistry`: a value per key, built on first use (in a fiber of its own, so a caller
- * that gives up does not cancel it for the others), shared while in use, and released once it has been idle
- * for `idleTimeToLive`. Keys are compared by Effect's structural equality: a `Redacted` secret by its value.
+ * The tenants of a `TenantRegistry`, on Effect's `RcMap`: a value per key, built on first use (in a fiber of
+ * its own, so a caller that gives up does not cancel it for the others), shared while in use, and released
+ * once it has been idle for `idleTimeToLive`. Keys are compared by Effect's structural equality: a `Redacted`
+ * secret by its value.
  *
- * A stand-in for Effect's `RcMap` (what this module was built on): `RcMap` runs each entry's build in a copy
- * of the caller's context merged with its own (which the entry's engine then keeps), and sleeps out each idle
- * entry's time in a fiber of its own. With 10,000 tenants holding tokens, those and the engines' own sleeping
- * fibers came to 4.8 of the 11.7 KiB of heap a tenant held (`DIFFERENCES.md`). Here every build runs in the
- * one context the map was made in, the entry's scope handed to `lookup`, and an idle entry's expiry is a
- * deadline among the registry's others (`engine/deadlines.ts`).
+ * The `RcMap` keeps its entries for ever (an infinite idle time): an entry nobody holds any more (the map's own
+ * count of holders) gets a deadline among the registry's (`engine/deadlines.ts`), and is invalidated when it
+ * comes due, instead of `RcMap`'s fiber asleep per idle entry. Every build runs in the one context the map was
+ * made in (not `RcMap`'s copy of the caller's, which the tenant's fibers would keep), the entry's scope handed
+ * to `lookup`. With 10,000 tenants holding tokens, the idle fibers, the engines' own sleeping fibers and the
+ * copied contexts came to 4.6 of the 11.7 KiB of heap a tenant held (`DIFFERENCES.md`).
  *
- * A build that fails, dies or is interrupted reaches every caller waiting for it, and its entry is let go at
- * once, so that the next caller builds afresh. A caller's own interruption leaves the entry to the others.
- * Closing the scope closes every entry's, and a caller after that is interrupted.
+ * A build that fails or dies reaches every caller waiting for it, and its entry is let go, so that the next
+ * caller builds afresh (`RcMap` itself lets go of an interrupted one). Closing the scope closes every entry's,
+ * and a caller after that is interrupted.
  *
  * @internal
  */
-import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
+import * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
 import * as MutableHashMap from "effect/MutableHashMap"
+import * as RcMap from "effect/RcMap"
 import * as Scope from "effect/Scope"
 import { type Deadline, Deadlines } from "./engine/deadlines.js"
 import { monotonicMillis } from "./engine/wakeup.js"
@@ -39,16 +39,7 @@ export interface Tenants<K, A, E> {
   readonly inspect: () => { readonly entries: number; readonly builds: number; readonly holders: number }
 }
 
-interface Entry<A, E> {
-  readonly result: Deferred.Deferred<A, E>
-  readonly scope: Scope.Closeable
-  /** The build, while it runs. */
-  fiber: Fiber.Fiber<A, E> | undefined
-  /** How many callers hold it. */
-  holders: number
-  /** Its idle expiry, armed while nobody holds it. */
-  idle: Deadline | undefined
-}
+type Entry<A, E> = RcMap.State.Entry<A, E>
 
 /**
  * `lookup` builds the value of a key in the entry's scope; it runs in the context `make` runs in.
@@ -62,121 +53,71 @@ export const make = <K, A, E, R = never>(options: {
   readonly deadlines?: Deadlines | undefined
 }): Effect.Effect<Tenants<K, A, E>, never, Scope.Scope | R> =>
   Effect.gen(function*() {
-    const context = yield* Effect.context<Scope.Scope | R>()
-    const fork = Effect.runForkWith(context)
-    const deadlines = options.deadlines ?? new Deadlines(fork)
+    const context: Context.Context<Scope.Scope | R> = yield* Effect.context<Scope.Scope | R>()
+    const own = options.deadlines === undefined
+    const deadlines = options.deadlines ?? new Deadlines(Effect.runForkWith(context))
+    if (own) yield* Effect.addFinalizer(() => Effect.sync(() => deadlines.close()))
     const clock = yield* Effect.clockWith(Effect.succeed)
     const ttl = Duration.toMillis(options.idleTimeToLive)
-    let map: MutableHashMap.MutableHashMap<K, Entry<A, E>> | undefined = MutableHashMap.empty()
     let builds = 0
+    const map = yield* RcMap.make({
+      lookup: (key: K): Effect.Effect<A, E, Scope.Scope> =>
+        Effect.flatMap(Effect.scope, (scope) =>
+          Effect.suspend(() => {
+            builds++
+            // the map's own context, the very one: not the copy `RcMap` made of the caller's
+            return Effect.updateContext<A, E, R, never>(options.lookup(key, scope), () => context as Context.Context<R>)
+          }).pipe(Effect.ensuring(Effect.sync(() => builds--)))),
+      idleTimeToLive: ttl <= 0 ? Duration.zero : Duration.infinity
+    })
+    // the idle expiry of each entry, made the first time it is idle
+    const idle = new WeakMap<Entry<A, E>, Deadline>()
 
-    /** Stops the build if it runs and closes the entry's scope. */
-    const close = (entry: Entry<A, E>): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        entry.idle?.arm(undefined)
-        const fiber = entry.fiber
-        entry.fiber = undefined
-        const closing = Scope.close(entry.scope, Exit.void)
-        return fiber === undefined ? closing : Effect.andThen(Fiber.interrupt(fiber), closing)
-      })
-
-    const isCurrent = (key: K, entry: Entry<A, E>): boolean => {
-      if (map === undefined) return false
-      const held = MutableHashMap.get(map, key)
-      return held._tag === "Some" && held.value === entry
-    }
-
-    /** Lets the entry go if it is still the key's. */
-    const drop = (key: K, entry: Entry<A, E>): boolean => {
-      if (!isCurrent(key, entry)) return false
-      MutableHashMap.remove(map!, key)
-      return true
+    const current = (key: K): Entry<A, E> | undefined => {
+      if (map.state._tag === "Closed") return undefined
+      const held = MutableHashMap.get(map.state.map, key)
+      return held._tag === "Some" ? held.value : undefined
     }
 
     const expire = (key: K, entry: Entry<A, E>): Effect.Effect<void> =>
-      Effect.suspend(() => entry.holders > 0 || !drop(key, entry) ? Effect.void : close(entry))
+      Effect.suspend(() => current(key) !== entry || entry.refCount > 0 ? Effect.void : RcMap.invalidate(map, key))
 
-    const release = (key: K, entry: Entry<A, E>): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        entry.holders--
-        if (entry.holders > 0) return Effect.void
-        if (!isCurrent(key, entry)) {
-          // let go already (a failed build, or the map closed): the last holder closes it
-          return close(entry)
+    /** After `RcMap`'s own release: an entry nobody holds waits out its idle time. */
+    const released = (key: K): Effect.Effect<void> =>
+      Effect.sync(() => {
+        const entry = current(key)
+        if (entry === undefined || entry.refCount > 0 || !Number.isFinite(ttl) || ttl <= 0) return
+        let deadline = idle.get(entry)
+        if (deadline === undefined) {
+          deadline = deadlines.make(expire(key, entry))
+          idle.set(entry, deadline)
         }
-        if (ttl <= 0) {
-          drop(key, entry)
-          return close(entry)
-        }
-        if (!Number.isFinite(ttl)) return Effect.void
-        entry.idle ??= deadlines.make(expire(key, entry))
-        entry.idle.arm(monotonicMillis(clock) + ttl)
-        return Effect.void
+        deadline.arm(monotonicMillis(clock) + ttl)
       })
-
-    const build = (key: K): Entry<A, E> => {
-      const entry: Entry<A, E> = {
-        result: Deferred.makeUnsafe<A, E>(),
-        scope: Scope.makeUnsafe(),
-        fiber: undefined,
-        // the caller that builds it holds it from the start
-        holders: 1,
-        idle: undefined
-      }
-      MutableHashMap.set(map!, key, entry)
-      builds++
-      const fiber = fork(Effect.suspend(() => options.lookup(key, entry.scope)))
-      // every exit reaches the waiters; anything but a value lets the entry go, and closes it if nobody holds it
-      const done = (exit: Exit.Exit<A, E>) => {
-        builds--
-        if (entry.fiber === fiber) entry.fiber = undefined
-        if (Exit.isFailure(exit) && drop(key, entry) && entry.holders === 0) fork(close(entry))
-        Deferred.doneUnsafe(entry.result, exit)
-      }
-      if (fiber.pollUnsafe() === undefined) entry.fiber = fiber
-      fiber.addObserver(done)
-      return entry
-    }
-
-    yield* Scope.addFinalizer(
-      Context.get(context, Scope.Scope),
-      Effect.suspend(() => {
-        const entries = map === undefined ? [] : Array.from(map, ([, entry]) => entry)
-        map = undefined
-        return Effect.forEach(entries, (entry) => Effect.exit(close(entry)), { discard: true }).pipe(
-          // deadlines of its own are closed with it; the owner of deadlines it was given closes them
-          Effect.ensuring(Effect.sync(() => options.deadlines === undefined && deadlines.close()))
-        )
-      })
-    )
 
     const get = (key: K): Effect.Effect<A, E, Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.suspend(() => {
-          if (map === undefined) return Effect.interrupt
-          const held = MutableHashMap.get(map, key)
-          let entry: Entry<A, E>
-          if (held._tag === "Some") {
-            entry = held.value
-            entry.holders++
-            entry.idle?.arm(undefined)
-          } else {
-            entry = build(key)
-          }
+        Effect.flatMap(Effect.scope, (scope) => {
+          const entry = current(key)
+          if (entry !== undefined) idle.get(entry)?.arm(undefined)
+          // added before `RcMap.get` adds its release: it runs after it, when the count is down
           return Effect.andThen(
-            Effect.flatMap(Effect.scope, (scope) => Scope.addFinalizer(scope, release(key, entry))),
-            restore(Deferred.await(entry.result))
+            Scope.addFinalizer(scope, released(key)),
+            restore(RcMap.get(map, key)).pipe(
+              // the caller's own interruption leaves the entry to the others
+              Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : RcMap.invalidate(map, key))
+            )
           )
         })
       )
 
     return {
       get,
-      size: Effect.suspend(() => map === undefined ? Effect.interrupt : Effect.succeed(MutableHashMap.size(map))),
+      size: Effect.map(RcMap.keys(map), (keys) => Array.from(keys).length),
       deadlines,
       inspect: () => {
-        const entries = map === undefined ? [] : Array.from(map, ([, entry]) => entry)
-        return { entries: entries.length, builds, holders: entries.reduce((n, entry) => n + entry.holders, 0) }
+        const entries = map.state._tag === "Closed" ? [] : Array.from(map.state.map, ([, entry]) => entry)
+        return { entries: entries.length, builds, holders: entries.reduce((n, entry) => n + entry.refCount, 0) }
       }
     }
   })
