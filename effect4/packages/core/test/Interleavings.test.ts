@@ -1,4 +1,4 @@
-// The flight permits (on `Semaphore`), the tenants (on `RcMap`) and the engines' wake-ups (a fiber each) under
+// The flight permits (on `Semaphore`), the tenants (on `RcMap`, idle expiry a deadline) and the engines' wake-ups under
 // seeded random interleavings: waiters interrupted at the hand-over, releases, idle times running out as
 // callers come, deadlines re-armed as the clock moves, closing. At the end, what is left is counted.
 import { HosecloudAuth } from "@effect-hosecloud/core"
@@ -109,25 +109,28 @@ interface Tenant {
   closed: boolean
 }
 
-describe("tenants (RcMap)", () => {
+/** A tenant built in `scope`, recorded in `all`, marked closed when the scope closes. */
+const buildTenant = (all: Array<Tenant>, scope: Scope.Scope) =>
+  Effect.acquireRelease(
+    Effect.sync((): Tenant => {
+      const tenant = { id: all.length, closed: false }
+      all.push(tenant)
+      return tenant
+    }),
+    (tenant) =>
+      Effect.sync(() => {
+        tenant.closed = true
+      })
+  ).pipe(Scope.provide(scope))
+
+describe("tenants", () => {
   for (const seed of [11, 12, 13, 14, 15, 16]) {
     it.effect(`seed ${seed}: callers, releases and idle times running out in any order: no tenant closed while held`, () =>
       Effect.gen(function*() {
         const all: Array<Tenant> = []
         const poolScope = yield* Scope.make()
         const tenants = yield* Tenants.make<string, Tenant, never>({
-          lookup: () =>
-            Effect.acquireRelease(
-              Effect.sync((): Tenant => {
-                const tenant = { id: all.length, closed: false }
-                all.push(tenant)
-                return tenant
-              }),
-              (tenant) =>
-                Effect.sync(() => {
-                  tenant.closed = true
-                })
-            ),
+          lookup: (_, scope) => buildTenant(all, scope),
           idleTimeToLive: Duration.minutes(1)
         }).pipe(Scope.provide(poolScope))
         const held: Array<{ readonly scope: Scope.Closeable; readonly tenant: Tenant }> = []
@@ -154,19 +157,18 @@ describe("tenants (RcMap)", () => {
         yield* Scope.close(poolScope, Exit.void)
         for (const share of held) yield* Scope.close(share.scope, Exit.void)
         assert.isTrue(all.every((tenant) => tenant.closed))
+        assert.deepStrictEqual(tenants.inspect(), { entries: 0, builds: 0, holders: 0 })
+        assert.strictEqual(tenants.deadlines.size, 0)
+        assert.isFalse(tenants.deadlines.sleeping)
         assert.isAbove(all.length, 3, "idle tenants were released and built again")
       }).pipe(Random.withSeed(seed)))
   }
 
   it.effect("a tenant taken as its idle time runs out is kept, open; given back, it waits out a new idle time", () =>
     Effect.gen(function*() {
-      let built = 0
+      const all: Array<Tenant> = []
       const tenants = yield* Tenants.make<string, Tenant, never>({
-        lookup: () =>
-          Effect.acquireRelease(Effect.sync((): Tenant => ({ id: ++built, closed: false })), (tenant) =>
-            Effect.sync(() => {
-              tenant.closed = true
-            })),
+        lookup: (_, scope) => buildTenant(all, scope),
         idleTimeToLive: Duration.minutes(1)
       })
       yield* Effect.scoped(tenants.get("a"))
@@ -177,7 +179,7 @@ describe("tenants (RcMap)", () => {
       yield* TestClock.adjust("1 minute")
       assert.isFalse(tenant.closed)
       assert.strictEqual(yield* tenants.size, 1)
-      assert.strictEqual(built, 1)
+      assert.strictEqual(all.length, 1)
       yield* Scope.close(scope, Exit.void)
       yield* TestClock.adjust("59 seconds")
       assert.isFalse(tenant.closed)
@@ -186,6 +188,73 @@ describe("tenants (RcMap)", () => {
       assert.strictEqual(yield* tenants.size, 0)
     }))
 })
+
+type Outcome = "succeed" | "fail" | "die" | "interrupt"
+
+describe("tenants: interrupted at every hand-over, nothing is left", () => {
+  // the hand-overs of one key: a caller starts the build, a second waits for it, the build hands its result
+  // (a value, a failure, a defect or an interruption) to both, they hold it and give it back, its idle time
+  // runs out. At step `n` of that, one caller is interrupted, or the other, or the pool is closed; then the
+  // clock runs past every deadline, and what is left is counted: fibers (builds, callers, the sleeper),
+  // waiters, entries, holders, deadlines, tenants left open
+  const steps = 14
+  for (const outcome of ["succeed", "fail", "die", "interrupt"] as const) {
+    it.effect(`a build that ends in ${outcome}: at each of ${steps} steps, either caller or both interrupted, or the pool closed`, () =>
+      Effect.gen(function*() {
+        for (const cut of ["first caller", "second caller", "both callers", "pool"] as const) {
+          for (let n = 0; n <= steps; n++) yield* handOver(outcome, cut, n)
+        }
+      }).pipe(Effect.provideService(References.MinimumLogLevel, "None")))
+  }
+})
+
+const handOver = (outcome: Outcome, cut: "first caller" | "second caller" | "both callers" | "pool", n: number) =>
+  Effect.gen(function*() {
+    const built: Array<Tenant> = []
+    const poolScope = yield* Scope.make()
+    const tenants = yield* Tenants.make<string, Tenant, never>({
+      lookup: (_, scope) =>
+        buildTenant(built, scope).pipe(
+          Effect.tap(() => Effect.sleep("1 second")),
+          Effect.tap(() =>
+            outcome === "fail" ? Effect.fail("refused") : outcome === "die" ? Effect.die("broken") :
+            outcome === "interrupt" ? Effect.interrupt : Effect.void
+          ),
+          Effect.orDie
+        ),
+      idleTimeToLive: Duration.seconds(2)
+    }).pipe(Scope.provide(poolScope))
+    const hold = (millis: number) => Effect.scoped(Effect.andThen(tenants.get("k"), Effect.sleep(Duration.millis(millis))))
+    const first = yield* Effect.forkChild(hold(1_500), { startImmediately: true })
+    const second = yield* Effect.forkChild(Effect.andThen(Effect.yieldNow, hold(500)))
+    // each step one turn, or the clock on by a quarter second (the build ends at 1 s, the holders give it back
+    // at 1.5 s, the idle time runs out at 3.5 s): the cut lands before, at and after every hand-over
+    for (let i = 0; i < n; i++) {
+      if (i % 2 === 0) yield* Effect.yieldNow
+      else yield* TestClock.adjust("250 millis")
+    }
+    if (cut === "first caller") yield* interruptFork(first)
+    else if (cut === "second caller") yield* interruptFork(second)
+    else if (cut === "both callers") {
+      yield* interruptFork(first)
+      yield* interruptFork(second)
+    }
+    else yield* Scope.close(poolScope, Exit.void)
+    for (let i = 0; i < 20; i++) {
+      yield* TestClock.adjust("1 second")
+      yield* turns(2)
+    }
+    const context = `${outcome}, ${cut} cut at step ${n}`
+    // no caller is left waiting, no build running, no entry or holder, no deadline and no fiber asleep for one
+    assert.isDefined(first.pollUnsafe(), `first caller still waiting (${context})`)
+    assert.isDefined(second.pollUnsafe(), `second caller still waiting (${context})`)
+    assert.deepStrictEqual(tenants.inspect(), { entries: 0, builds: 0, holders: 0 }, context)
+    assert.strictEqual(tenants.deadlines.size, 0, context)
+    assert.isFalse(tenants.deadlines.sleeping, context)
+    assert.isTrue(built.every((tenant) => tenant.closed), `a tenant left open (${context})`)
+    assert.isAtMost(built.length, 1, `built twice (${context})`)
+    yield* Scope.close(poolScope, Exit.void)
+  })
 
 describe("the wake-ups of many engines", () => {
   for (const seed of [21, 22, 23, 24]) {

@@ -3,10 +3,10 @@ import { Cause, Duration, Effect, Exit, Fiber, Scope } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import * as Tenants from "../src/internal/tenants.js"
 
-// the registry's tenants (on RcMap), on their own: what a registry cannot be made to do through its public
+// the registry's tenants, on their own: what a registry cannot be made to do through its public
 // interface (a build that fails or dies) and the bookkeeping of each entry's scope
 const setup = (lookup: (key: string) => Effect.Effect<string, string, Scope.Scope>, idle: Duration.Input = "1 minute") =>
-  Tenants.make({ lookup, idleTimeToLive: Duration.fromInputUnsafe(idle) })
+  Tenants.make({ lookup: (key: string, scope: Scope.Scope) => lookup(key).pipe(Scope.provide(scope)), idleTimeToLive: Duration.fromInputUnsafe(idle) })
 
 describe("Tenants", () => {
   it.effect("a build that fails or dies reaches every waiter, and the next caller builds afresh", () =>

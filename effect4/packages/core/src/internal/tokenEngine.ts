@@ -4,7 +4,8 @@
  * applied to it atomically, then its commands are run on Effect's primitives: a flight forked into the
  * service's scope (`engine/flight.ts`), the refresher forked while it works (`engine/refresher.ts`), events
  * published. The one wake-up the machine needs next (`wakeAt`) is a fiber asleep until then (`engine/wakeup.ts`),
- * re-armed in the same synchronous step as each change, so that it always matches the state.
+ * or, for a registry's tenant, a deadline among the registry's (`engine/deadlines.ts`, one fiber asleep for all
+ * of them), re-armed in the same synchronous step as each change, so that it always matches the state.
  *
  * The hot path, `token` with a valid token held, reads the monotonic clock and the Ref and returns the
  * `Exit` built when the token arrived: no fiber, no lock, no allocation.
@@ -30,6 +31,7 @@ import * as RefreshSchedule from "./engine/refreshSchedule.js"
 import { refresher } from "./engine/refresher.js"
 import { StateRef } from "./engine/stateRef.js"
 import { monotonicMillis, Wakeup } from "./engine/wakeup.js"
+import type { Deadline, Deadlines } from "./engine/deadlines.js"
 import type * as SharedToken from "./sharedToken.js"
 
 /** @internal */
@@ -39,16 +41,20 @@ export type AuthEvent = Model.AuthEvent
 export type Settings = Model.Settings
 
 /**
- * The engine's one wake-up (a fiber asleep until the machine's next deadline) and its one refresher fiber,
- * both forked in the context the engine was made in, not as children of a caller.
+ * The engine's one wake-up (a fiber asleep until the machine's next deadline, or a deadline among a registry's)
+ * and its one refresher fiber, both forked in the context the engine was made in, not as children of a caller.
  */
 class Runner {
   private refresherFiber: Fiber.Fiber<void> | undefined = undefined
   engine: Model.Engine | undefined = undefined
-  readonly wakeup: Wakeup
+  readonly wakeup: Wakeup | Deadline
 
-  constructor(private readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>) {
-    this.wakeup = new Wakeup(fork, Effect.suspend(() => this.engine === undefined ? Effect.void : this.engine.apply(Machine.wake)))
+  constructor(
+    private readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>,
+    deadlines: Deadlines | undefined
+  ) {
+    const wake = Effect.suspend(() => this.engine === undefined ? Effect.void : this.engine.apply(Machine.wake))
+    this.wakeup = deadlines === undefined ? new Wakeup(fork, wake) : deadlines.make(wake)
   }
 
   /** Keeps the wake-up at `at` (none if `undefined`). */
@@ -94,9 +100,23 @@ export const make = (
   settings: Settings,
   coordinator: SharedToken.Coordinator | undefined
 ): Effect.Effect<HosecloudAuth.Service, never, Scope.Scope> =>
+  Effect.flatMap(Effect.scope, (scope) => makeIn(protocol, settings, coordinator, scope, undefined))
+
+/**
+ * An engine in `scope`, its fibers forked in the context this runs in (kept, not copied: a registry's
+ * tenants share the registry's), and its wake-up a deadline among `deadlines` if given, else a fiber of its own.
+ *
+ * @internal
+ */
+export const makeIn = (
+  protocol: TokenProtocol.TokenProtocol,
+  settings: Settings,
+  coordinator: SharedToken.Coordinator | undefined,
+  scope: Scope.Scope,
+  deadlines: Deadlines | undefined
+): Effect.Effect<HosecloudAuth.Service> =>
   Effect.gen(function*() {
-    const scope = yield* Effect.scope
-    const runner = new Runner(Effect.runForkWith(yield* Effect.context<never>()))
+    const runner = new Runner(Effect.runForkWith(yield* Effect.context<never>()), deadlines)
     const state = new StateRef(
       Machine.initial(RefreshSchedule.start(settings.refreshSchedule)),
       scope,

@@ -3,7 +3,8 @@
  * monotonic clock. A change of deadline interrupts the sleeping fiber and forks another, in the same
  * synchronous step as the change, so that the wake-up always matches the state. A fiber asleep costs 1.6 KiB
  * on Effect 4; the clock in context (`TestClock` in tests) wakes it, and Effect 4's own clock waits out a
- * sleep longer than a JavaScript timer holds (24.8 days) in pieces.
+ * sleep longer than a JavaScript timer holds (24.8 days) in pieces. A registry's tenants share one instead
+ * (`deadlines.ts`).
  *
  * @internal
  */
