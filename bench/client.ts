@@ -10,9 +10,9 @@ import {
   cpuShares,
   credentials,
   memoryClient,
-  type Shares,
-  total
+  type Shares
 } from "./fixtures.js"
+import { clientWhy, profileTable } from "./profile.js"
 import { compareRow, findings, fmt, heap, interleave, log, median, microsPer, percentile, ratiosOf, spreadOf } from "./rounds.js"
 
 const apiUrl = "https://app.ekuaibao.com"
@@ -85,52 +85,12 @@ export const clientInMemory = Effect.gen(function*() {
     profiles.push([name, shares])
   }
   found.sections.push(profileTable(profiles[0][0], profiles[0][1], profiles[1][0], profiles[1][1]))
-  const diff = (key: string) => (profiles[0][1].categories.get(key) ?? 0) - (profiles[1][1].categories.get(key) ?? 0)
-  const byFunction = topDifferences(profiles[0][1].functions, profiles[1][1].functions, 8)
-  const why = `The CPU profile (tracing off) puts the difference at ${
-    fmt(total(profiles[0][1].categories) - total(profiles[1][1].categories), 1)
-  } µs per request: ${fmt(diff("effect (runtime, fibers, data types)"), 1)} µs in Effect's runtime, ${
-    fmt(diff("garbage collection"), 1)
-  } µs in garbage collection, ${fmt(diff("this library"), 1)} µs in this library's code, ${
-    fmt(diff("@effect/platform"), 1)
-  } µs in @effect/platform. The functions that cost the client more than the bare request: ${byFunction}.`
+  const why = clientWhy(profiles[0][1], profiles[1][1])
   found.rows.forEach((row, i) => {
     if (!row.met) found.rows[i] = { ...row, why }
   })
   return found
 })
-
-/** The `count` functions that cost `a` the most more than `b`, as text. */
-const topDifferences = (a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>, count: number) =>
-  Array.from(new Set([...a.keys(), ...b.keys()]))
-    .map((key) => [key, (a.get(key) ?? 0) - (b.get(key) ?? 0)] as const)
-    .sort((x, y) => y[1] - x[1])
-    .slice(0, count)
-    .map(([key, micros]) => `${key} +${fmt(micros, 2)} µs`)
-    .join(", ")
-
-const profileTable = (
-  clientName: string,
-  client: { readonly categories: ReadonlyMap<string, number> },
-  bareName: string,
-  bare: { readonly categories: ReadonlyMap<string, number> }
-): Array<string> => {
-  const c = client.categories
-  const b = bare.categories
-  const categories = Array.from(new Set([...c.keys(), ...b.keys()]))
-    .sort((x, y) => ((c.get(y) ?? 0) - (b.get(y) ?? 0)) - ((c.get(x) ?? 0) - (b.get(x) ?? 0)))
-  return [
-    "Where an in-memory request's CPU time goes (a sampling profile of 10,000 requests of each, tracing off), in",
-    "µs per request, by whose code ran:",
-    "",
-    `| code | ${clientName} | ${bareName} | difference |`,
-    "| --- | --- | --- | --- |",
-    ...categories.map((k) =>
-      `| ${k} | ${fmt(c.get(k) ?? 0, 2)} | ${fmt(b.get(k) ?? 0, 2)} | ${fmt((c.get(k) ?? 0) - (b.get(k) ?? 0), 2)} |`
-    ),
-    `| all | ${fmt(total(c), 2)} | ${fmt(total(b), 2)} | ${fmt(total(c) - total(b), 2)} |`
-  ]
-}
 
 export const clientOverLoopback = (server: BenchServer) =>
   Effect.gen(function*() {
