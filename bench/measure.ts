@@ -140,3 +140,26 @@ export const tokenAnswer = (issued: number): string =>
 
 /** The body of a small business answer. */
 export const businessAnswer = new TextEncoder().encode("{\"value\":{\"id\":\"CORP\",\"name\":\"Bench Corporation\"}}")
+
+/**
+ * The order in which variants are measured: one warm-up each (unless `warmUp` is false), then `rounds`
+ * rounds, round `r` starting with variant `r` (mod their number) and going on in order.
+ */
+export const schedule = <K extends string>(
+  names: ReadonlyArray<K>,
+  options: { readonly rounds?: number; readonly warmUp?: boolean } = {}
+): Array<{ readonly name: K; readonly warmUp: boolean }> => {
+  const order = options.warmUp === false ? [] : names.map((name) => ({ name, warmUp: true }))
+  for (let round = 0; round < (options.rounds ?? rounds); round++) {
+    for (let i = 0; i < names.length; i++) order.push({ name: names[(round + i) % names.length], warmUp: false })
+  }
+  return order
+}
+
+/** Prints rows on the console, one a line, `!` before a missed target. */
+export const printRows = (rows: ReadonlyArray<Row>): void => {
+  for (const r of rows) {
+    const line = r.line === undefined ? "" : `[${r.line}] `
+    console.log(`${r.met ? "  " : "! "}${line}${r.name}: ${r.figure} vs ${r.baseline} = ${r.ratio.toFixed(3)} [${r.spread}] (${r.target})`)
+  }
+}

@@ -2,16 +2,13 @@
 // round, after a warm-up, so that what the machine does meanwhile falls on all of them). The statistics and
 // rows, which need no Effect, are bench/measure.ts, shared with the Effect 4 line.
 import { Effect } from "effect"
-import { cpuNow, heap, rounds } from "./measure.js"
+import { cpuNow, heap, schedule } from "./measure.js"
 
 export * from "./measure.js"
 
 export const log = (line: string) => Effect.sync(() => console.log(line))
 
-/**
- * Each variant measured `rounds` times, after one warm-up each; round `r` starts with variant `r` (mod their
- * number) and goes on in order. Answers every variant's measures, round by round.
- */
+/** Each variant measured in the order of `schedule`; answers every variant's measures, round by round. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const interleave = <V extends Record<string, Effect.Effect<any, any, any>>>(
   variants: V,
@@ -22,17 +19,12 @@ export const interleave = <V extends Record<string, Effect.Effect<any, any, any>
   Effect.Effect.Context<V[keyof V]>
 > =>
   Effect.gen(function*() {
-    const names = Object.keys(variants) as Array<keyof V>
-    if (options.warmUp !== false) for (const name of names) yield* variants[name]
-    const measures = Object.fromEntries(names.map((name) => [name, []])) as unknown as {
+    const measures = Object.fromEntries(Object.keys(variants).map((name) => [name, []])) as unknown as {
       [K in keyof V]: Array<Effect.Effect.Success<V[K]>>
     }
-    const count = options.rounds ?? rounds
-    for (let round = 0; round < count; round++) {
-      for (let i = 0; i < names.length; i++) {
-        const name = names[(round + i) % names.length]
-        measures[name].push(yield* variants[name])
-      }
+    for (const { name, warmUp } of schedule(Object.keys(variants) as Array<keyof V & string>, options)) {
+      const measure = yield* variants[name]
+      if (!warmUp) measures[name].push(measure)
     }
     return measures
   })

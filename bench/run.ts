@@ -19,7 +19,7 @@ import { benchServer, here, root } from "./fixtures.js"
 import { fleet } from "./fleet.js"
 import { hotPath } from "./hot-path.js"
 import { chart, type LineRun, report, versionIn } from "./report.js"
-import { type Findings, log, type Row } from "./rounds.js"
+import { type Findings, log, printRows, type Row } from "./rounds.js"
 import { startUp } from "./start-up.js"
 import { tenantHeap, tenantsCold } from "./tenants.js"
 
@@ -115,11 +115,7 @@ const main = async () => {
   }
   const seconds = (performance.now() - started) / 1000
   const rows: Array<Row> = runs.flatMap((run) => run.findings.flatMap((f) => f.rows.map((r) => ({ ...r, line: run.line }))))
-  for (const r of rows) {
-    console.log(
-      `${r.met ? "  " : "! "}[${r.line}] ${r.name}: ${r.figure} vs ${r.baseline} = ${r.ratio.toFixed(3)} [${r.spread}] (${r.target})`
-    )
-  }
+  printRows(rows)
   for (const failure of failures) console.log(`! ${failure}`)
   if (only.length > 0 || lineWanted !== "") return
   const load = { start: loadStart, end: loadAverage() }
