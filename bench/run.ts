@@ -8,7 +8,7 @@
 //   BENCH_ONLY=client,e4:fleet  runs only those families (e4: for the Effect 4 line); no report is written
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { Effect, Logger, LogLevel, type Scope } from "effect"
+import { Cause, Effect, Logger, LogLevel, type Scope } from "effect"
 import { spawn } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
@@ -23,10 +23,13 @@ import { type Findings, log, printRows, type Row } from "./rounds.js"
 import { startUp } from "./start-up.js"
 import { tenantHeap, tenantsCold } from "./tenants.js"
 
-const section = <E, R>(family: Effect.Effect<Findings, E, R>) =>
+/** A family run, timed; a family that fails is a note in the report (the others still run). */
+const section = <E, R>(name: string, family: Effect.Effect<Findings, E, R>) =>
   Effect.gen(function*() {
     const start = performance.now()
-    const found = yield* Effect.scoped(family)
+    const found = yield* Effect.scoped(family).pipe(
+      Effect.catchAllCause((cause) => Effect.succeed<Findings>({ rows: [], notes: [`${name} failed: ${Cause.pretty(cause)}`], sections: [] }))
+    )
     yield* log(`   (${((performance.now() - start) / 1000).toFixed(1)} s)`)
     return found
   })
@@ -54,7 +57,7 @@ const effect3 = Effect.gen(function*() {
   ]
   const all: Array<Findings> = []
   for (const [name, family] of families) {
-    if (onlyE3.length === 0 || onlyE3.includes(name)) all.push(yield* section(family))
+    if (onlyE3.length === 0 || onlyE3.includes(name)) all.push(yield* section(name, family))
   }
   return {
     line: "Effect 3",

@@ -12,7 +12,8 @@ import {
   memoryClient
 } from "./fixtures.js"
 import { clientWhy, profileTable, type Shares } from "../../bench/profile.js"
-import { compareRow, findings, fmt, heap, interleave, log, median, microsPer, percentile, ratiosOf, spreadOf } from "./rounds.js"
+import { findings, heap, interleave, log, microsPer, percentile } from "./rounds.js"
+import { clientRows, loopbackRows } from "../../bench/rows.js"
 
 const apiUrl = "https://app.ekuaibao.com"
 
@@ -44,35 +45,13 @@ export const clientInMemory = Effect.gen(function*() {
     ))
   }
   const n = 10_000
-  const unit = (n: number) => `${fmt(n, 2)} µs`
   for (const tracing of [true, false]) {
     const m = yield* interleave({
       client: Effect.withTracerEnabled(microsPer(requests.client, n), tracing),
       minimal: Effect.withTracerEnabled(microsPer(requests.minimal, n), tracing),
       bare: Effect.withTracerEnabled(microsPer(requests.bare, n), tracing)
     })
-    found.rows.push(
-      compareRow({
-        name: tracing
-          ? "HosecloudClient vs a bare HttpClient with a fixed token, in memory, CPU per request"
-          : "the same, tracing off in both (no span recorded)",
-        figure: m.client,
-        baseline: m.bare,
-        unit,
-        target: tracing ? "≤ 1.10" : "≤ 1.50",
-        met: (r) => r <= (tracing ? 1.1 : 1.5)
-      }),
-      compareRow({
-        name: `the minimal idiomatic wrapper (prependUrl + mapRequestEffect reading a Ref) vs the bare HttpClient, tracing ${
-          tracing ? "on" : "off"
-        }: the floor`,
-        figure: m.minimal,
-        baseline: m.bare,
-        unit,
-        target: "(reported)",
-        met: () => true
-      })
-    )
+    found.rows.push(...clientRows(tracing, m))
   }
   // where the time goes: a CPU profile of each, tracing off, by whose code ran and by function
   const profiles: Array<readonly [string, Shares]> = []
@@ -128,33 +107,6 @@ export const clientOverLoopback = (server: BenchServer) =>
     yield* run(bare, 1000)
     yield* run(viaClient, 1000)
     const m = yield* interleave({ client: run(viaClient, 2000), bare: run(bare, 2000) }, { warmUp: false })
-    const throughputRatios = ratiosOf(m.client.map((r) => r.throughput), m.bare.map((r) => r.throughput))
-    const p99Ratios = ratiosOf(m.client.map((r) => r.p99), m.bare.map((r) => r.p99))
-    const throughput = median(throughputRatios)
-    const p99 = median(p99Ratios)
-    const why = "The same per-request work as in memory (see above), on a loopback exchange that costs the client " +
-      "process about as much CPU again; the server runs in its own process, and the two share the machine's cores."
-    found.rows.push(
-      {
-        name: "HosecloudClient vs the bare HttpClient over loopback: throughput",
-        figure: `${fmt(median(m.client.map((r) => r.throughput)), 0)} req/s`,
-        baseline: `${fmt(median(m.bare.map((r) => r.throughput)), 0)} req/s`,
-        ratio: throughput,
-        spread: spreadOf(throughputRatios),
-        target: "≥ 0.97",
-        met: throughput >= 0.97,
-        why
-      },
-      {
-        name: "HosecloudClient vs the bare HttpClient over loopback: p99 latency",
-        figure: `${fmt(median(m.client.map((r) => r.p99)), 2)} ms`,
-        baseline: `${fmt(median(m.bare.map((r) => r.p99)), 2)} ms`,
-        ratio: p99,
-        spread: spreadOf(p99Ratios),
-        target: "≤ 1.05",
-        met: p99 <= 1.05,
-        why
-      }
-    )
+    found.rows.push(...loopbackRows(m))
     return found
   })

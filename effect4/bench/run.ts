@@ -2,7 +2,7 @@
 // (effect4/bench/tsx.tsconfig.json maps the packages to their built dist). It writes its run as JSON to
 // BENCH_OUT for the root's one report; BENCH_ONLY=client,waiters runs only those families.
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Effect, References, type Scope } from "effect"
+import { Cause, Effect, References, type Scope } from "effect"
 import type * as HttpClient from "effect/http/HttpClient"
 import { writeFileSync } from "node:fs"
 import { type LineRun, versionIn } from "../../bench/report.js"
@@ -18,10 +18,13 @@ import { waitersFamily } from "./waiters.js"
 
 const only = (process.env["BENCH_ONLY"] ?? "").split(",").filter((name) => name !== "")
 
-const section = <E, R>(family: Effect.Effect<Findings, E, R>) =>
+/** A family run, timed; a family that fails is a note in the report (the others still run). */
+const section = <E, R>(name: string, family: Effect.Effect<Findings, E, R>) =>
   Effect.gen(function*() {
     const start = performance.now()
-    const found = yield* Effect.scoped(family)
+    const found = yield* Effect.scoped(family).pipe(
+      Effect.catchCause((cause) => Effect.succeed<Findings>({ rows: [], notes: [`${name} failed: ${Cause.pretty(cause)}`], sections: [] }))
+    )
     yield* log(`   (${((performance.now() - start) / 1000).toFixed(1)} s)`)
     return found
   })
@@ -44,7 +47,7 @@ const main = Effect.gen(function*() {
   ]
   const all: Array<Findings> = []
   for (const [name, family] of families) {
-    if (only.length === 0 || only.includes(name)) all.push(yield* section(family))
+    if (only.length === 0 || only.includes(name)) all.push(yield* section(name, family))
   }
   const run: LineRun = {
     line: "Effect 4",

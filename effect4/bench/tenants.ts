@@ -6,7 +6,8 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import { Deferred, Effect, Exit, PubSub, RcMap, Redacted, Result, Schedule, Scope } from "effect"
 import { whyByProfile } from "../../bench/profile.js"
 import { type BenchServer, cpuShares, memoryClient } from "./fixtures.js"
-import { compareRow, findings, fmt, heap, interleave, log, tenantHeapRows, tenantHeapTtl, tenantOf } from "./rounds.js"
+import { findings, heap, interleave, log, tenantHeapRows, tenantHeapTtl, tenantOf } from "./rounds.js"
+import { partsFindings, tenantsColdRow } from "../../bench/rows.js"
 
 /** The heap `count` values of `make` hold, per value, in KiB. */
 const heapOf = <A, E, R>(count: number, make: (i: number) => Effect.Effect<A, E, R>) =>
@@ -53,8 +54,8 @@ export const tenantHeap = Effect.gen(function*() {
   const protocol = yield* TokenProtocol.v3(tenant(0)).pipe(Effect.provideService(HttpClient.HttpClient, http))
   parts.push(
     ["a token as decoded (AccessToken, its strings and dates)", yield* heapOf(many, () => protocol.issue)],
-    ["a HosecloudAuth on its own, no token yet (with its own timers and their fiber)", yield* heapOf(many, auth)],
-    ["the same holding a token, its refresh a wake-up", yield* heapOf(many, (i) => Effect.tap(auth(i), (a) => a.token))],
+    ["a HosecloudAuth on its own, no token yet", yield* heapOf(many, auth)],
+    ["the same holding a token, its refresh scheduled", yield* heapOf(many, (i) => Effect.tap(auth(i), (a) => a.token))],
     ["a fiber forked into a scope, asleep", yield* heapOf(many, () => Effect.forkIn(Effect.sleep("1 hour"), scope))],
     ["a fiber asleep in Effect.scheduleFrom (a refresher as a fiber)", yield* heapOf(many, () =>
       Effect.forkIn(Effect.scheduleFrom(Effect.void, 0, Schedule.spaced("1 hour")), scope))],
@@ -65,21 +66,7 @@ export const tenantHeap = Effect.gen(function*() {
     ["a Deferred", yield* heapOf(many, () => Deferred.make<number>())]
   )
   yield* Scope.close(scope, Exit.void)
-  const activeRow = found.rows[0]
-  if (!activeRow.met) {
-    found.rows[0] = {
-      ...activeRow,
-      why: "The parts, measured in this run (heap per value, 2,000 of each): " +
-        parts.map(([name, kib]) => `${name} ${fmt(kib, 2)} KiB`).join("; ") + "."
-    }
-  }
-  found.sections.push([
-    "Heap of a tenant's parts and of Effect's primitives (per value, 2,000 of each, after garbage collection):",
-    "",
-    "| value | heap |",
-    "| --- | --- |",
-    ...parts.map(([name, kib]) => `| ${name} | ${fmt(kib, 2)} KiB |`)
-  ])
+  partsFindings(found, parts)
   return found
 })
 
@@ -133,23 +120,13 @@ export const tenantsCold = (server: BenchServer) =>
       return performance.now() - start
     })
     const m = yield* interleave({ cold, bare }, { warmUp: false })
-    const served = Math.min(...outcomes.map((o) => o.served))
-    const most = Math.max(...outcomes.map((o) => o.requests))
-    const row = compareRow({
-      name: `5,000 tenants cold at once over loopback (TenantRegistry, concurrency ${TenantRegistry.defaultConcurrency}) vs 5,000 bare token requests at that concurrency`,
-      figure: m.cold,
-      baseline: m.bare,
-      unit: (n) => `${fmt(n / 1000, 2)} s`,
-      target: "≤ 1.5, all served, ≤ 5,050 requests",
-      met: (r) => r <= 1.5
-    })
-    const met = row.met && served === count && most <= 5_050
-    const why = met ? undefined : whyByProfile(
+    const row = tenantsColdRow(m, outcomes, count, TenantRegistry.defaultConcurrency)
+    const why = row.met ? undefined : whyByProfile(
       "a cold tenant",
       "a bare token request",
       yield* cpuShares(cold, count),
       yield* cpuShares(bare, count)
     )
-    found.rows.push({ ...row, figure: `${row.figure}, ${served} served, ${most} requests at most`, met, why })
+    found.rows.push({ ...row, why })
     return found
   })
