@@ -94,16 +94,17 @@ export const cpuNow = (): number => {
 export const tenantOf = <S>(redact: (secret: string) => S) => (i: number) => ({ appKey: `t${i}`, appSecurity: redact(`s${i}`) })
 
 /**
- * The idle time-to-live of the heap benchmark's registry: filling 10,000 tenants takes a few seconds on a
- * loaded machine, and a tenant released before the last one is filled would not be counted.
+ * The idle time-to-live of the heap benchmark's registry: filling 10,000 tenants takes more than 30 s on a
+ * loaded machine, and a tenant released before the last one is filled would not be counted. The tenants are
+ * released by closing the registry.
  */
-export const tenantHeapTtl = "30 seconds"
+export const tenantHeapTtl = "1 hour"
 
 /**
  * The rows of the active-tenant heap, from KiB per tenant when all were filled (`held` of them still held
- * then) and after they were released.
+ * then) and after the registry was closed.
  */
-export const tenantHeapRows = (count: number, held: number, active: number, idle: number): Array<Row> => [
+export const tenantHeapRows = (count: number, held: number, active: number, released: number): Array<Row> => [
   {
     name: `heap per active tenant (token held, refresh scheduled), ${count.toLocaleString("en")} tenants`,
     figure: `${fmt(active, 1)} KiB, ${held.toLocaleString("en")} held when measured`,
@@ -114,13 +115,13 @@ export const tenantHeapRows = (count: number, held: number, active: number, idle
     met: active <= 8 && held === count
   },
   {
-    name: `heap per released tenant, ${count.toLocaleString("en")} tenants`,
-    figure: `${fmt(idle, 2)} KiB`,
+    name: `heap per tenant once the registry is closed (every tenant released), ${count.toLocaleString("en")} tenants`,
+    figure: `${fmt(released, 2)} KiB`,
     baseline: `${fmt(active, 1)} KiB active`,
-    ratio: idle / active,
+    ratio: released / active,
     spread: "—",
     target: "≈ 0",
-    met: idle / active < 0.05
+    met: released / active < 0.05
   }
 ]
 

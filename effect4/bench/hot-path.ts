@@ -34,6 +34,6 @@ export const hotPath = (server: BenchServer) =>
       return ((performance.now() - start) * 1000) / n
     })
     const m = yield* interleave({ token: loop(auth.token), ref: loop(refAndClock), ttl: loop(cachedTtl), async: asyncLoop })
-    found.rows.push(...hotPathRows(m))
+    found.rows.push(...hotPathRows(m, false))
     return found
   })
