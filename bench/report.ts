@@ -87,7 +87,7 @@ const method = [
   "machine's, the Effect 4 line on Node 22 from npm), one after the other in the same run, on the built packages",
   "of each (`dist`). The Effect 3 line's `HttpClient` and `Semaphore` are `@effect/platform`'s and `effect` 3's;",
   "the Effect 4 line's are `effect` 4's. The shared parts (statistics, profiles, the loopback server, Redis and",
-  "the replicas' processes) are bench/measure.ts, bench/profile.ts and bench/processes.ts."
+  "the replicas' processes, the rows of each family) are bench/measure.ts, profile.ts, processes.ts and rows.ts."
 ]
 
 export const report = (

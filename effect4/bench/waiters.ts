@@ -89,7 +89,7 @@ export const waitersFamily = Effect.gen(function*() {
   const semaphoreShares = yield* cpuShares(semaphoreRun, waiters)
   found.rows.push({
     ...row,
-    why: `The floor is ${fmt(waiters / permits, 1)} waves of 20 ms (${fmt((waiters / permits) * 20, 0)} ms); the rest ` +
+    why: `The floor is ${Math.ceil(waiters / permits)} waves of 20 ms (${Math.ceil(waiters / permits) * 20} ms); the rest ` +
       `is CPU. ${whyByProfile("a waiting tenant's first token", "a bare request on the Semaphore", tenantShares, semaphoreShares)}`
   })
   return found
