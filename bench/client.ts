@@ -10,10 +10,11 @@ import {
   cpuShares,
   credentials,
   memoryClient,
-  type Shares,
-  total
+  type Shares
 } from "./fixtures.js"
-import { compareRow, findings, fmt, heap, interleave, log, median, microsPer, percentile, ratiosOf, spreadOf } from "./rounds.js"
+import { clientWhy, profileTable } from "./profile.js"
+import { findings, heap, interleave, log, microsPer, percentile } from "./rounds.js"
+import { clientRows, loopbackRows } from "./rows.js"
 
 const apiUrl = "https://app.ekuaibao.com"
 
@@ -45,35 +46,13 @@ export const clientInMemory = Effect.gen(function*() {
     ))
   }
   const n = 10_000
-  const unit = (n: number) => `${fmt(n, 2)} µs`
   for (const tracing of [true, false]) {
     const m = yield* interleave({
       client: Effect.withTracerEnabled(microsPer(requests.client, n), tracing),
       minimal: Effect.withTracerEnabled(microsPer(requests.minimal, n), tracing),
       bare: Effect.withTracerEnabled(microsPer(requests.bare, n), tracing)
     })
-    found.rows.push(
-      compareRow({
-        name: tracing
-          ? "HosecloudClient vs a bare HttpClient with a fixed token, in memory, CPU per request"
-          : "the same, tracing off in both (no span recorded)",
-        figure: m.client,
-        baseline: m.bare,
-        unit,
-        target: tracing ? "≤ 1.10" : "≤ 1.50",
-        met: (r) => r <= (tracing ? 1.1 : 1.5)
-      }),
-      compareRow({
-        name: `the minimal idiomatic wrapper (prependUrl + mapRequestEffect reading a Ref) vs the bare HttpClient, tracing ${
-          tracing ? "on" : "off"
-        }: the floor`,
-        figure: m.minimal,
-        baseline: m.bare,
-        unit,
-        target: "(reported)",
-        met: () => true
-      })
-    )
+    found.rows.push(...clientRows(tracing, m))
   }
   // where the time goes: a CPU profile of each, tracing off, by whose code ran and by function
   const profiles: Array<readonly [string, Shares]> = []
@@ -85,52 +64,12 @@ export const clientInMemory = Effect.gen(function*() {
     profiles.push([name, shares])
   }
   found.sections.push(profileTable(profiles[0][0], profiles[0][1], profiles[1][0], profiles[1][1]))
-  const diff = (key: string) => (profiles[0][1].categories.get(key) ?? 0) - (profiles[1][1].categories.get(key) ?? 0)
-  const byFunction = topDifferences(profiles[0][1].functions, profiles[1][1].functions, 8)
-  const why = `The CPU profile (tracing off) puts the difference at ${
-    fmt(total(profiles[0][1].categories) - total(profiles[1][1].categories), 1)
-  } µs per request: ${fmt(diff("effect (runtime, fibers, data types)"), 1)} µs in Effect's runtime, ${
-    fmt(diff("garbage collection"), 1)
-  } µs in garbage collection, ${fmt(diff("this library"), 1)} µs in this library's code, ${
-    fmt(diff("@effect/platform"), 1)
-  } µs in @effect/platform. The functions that cost the client more than the bare request: ${byFunction}.`
+  const why = clientWhy(profiles[0][1], profiles[1][1])
   found.rows.forEach((row, i) => {
     if (!row.met) found.rows[i] = { ...row, why }
   })
   return found
 })
-
-/** The `count` functions that cost `a` the most more than `b`, as text. */
-const topDifferences = (a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>, count: number) =>
-  Array.from(new Set([...a.keys(), ...b.keys()]))
-    .map((key) => [key, (a.get(key) ?? 0) - (b.get(key) ?? 0)] as const)
-    .sort((x, y) => y[1] - x[1])
-    .slice(0, count)
-    .map(([key, micros]) => `${key} +${fmt(micros, 2)} µs`)
-    .join(", ")
-
-const profileTable = (
-  clientName: string,
-  client: { readonly categories: ReadonlyMap<string, number> },
-  bareName: string,
-  bare: { readonly categories: ReadonlyMap<string, number> }
-): Array<string> => {
-  const c = client.categories
-  const b = bare.categories
-  const categories = Array.from(new Set([...c.keys(), ...b.keys()]))
-    .sort((x, y) => ((c.get(y) ?? 0) - (b.get(y) ?? 0)) - ((c.get(x) ?? 0) - (b.get(x) ?? 0)))
-  return [
-    "Where an in-memory request's CPU time goes (a sampling profile of 10,000 requests of each, tracing off), in",
-    "µs per request, by whose code ran:",
-    "",
-    `| code | ${clientName} | ${bareName} | difference |`,
-    "| --- | --- | --- | --- |",
-    ...categories.map((k) =>
-      `| ${k} | ${fmt(c.get(k) ?? 0, 2)} | ${fmt(b.get(k) ?? 0, 2)} | ${fmt((c.get(k) ?? 0) - (b.get(k) ?? 0), 2)} |`
-    ),
-    `| all | ${fmt(total(c), 2)} | ${fmt(total(b), 2)} | ${fmt(total(c) - total(b), 2)} |`
-  ]
-}
 
 export const clientOverLoopback = (server: BenchServer) =>
   Effect.gen(function*() {
@@ -169,33 +108,6 @@ export const clientOverLoopback = (server: BenchServer) =>
     yield* run(bare, 1000)
     yield* run(viaClient, 1000)
     const m = yield* interleave({ client: run(viaClient, 2000), bare: run(bare, 2000) }, { warmUp: false })
-    const throughputRatios = ratiosOf(m.client.map((r) => r.throughput), m.bare.map((r) => r.throughput))
-    const p99Ratios = ratiosOf(m.client.map((r) => r.p99), m.bare.map((r) => r.p99))
-    const throughput = median(throughputRatios)
-    const p99 = median(p99Ratios)
-    const why = "The same per-request work as in memory (see above), on a loopback exchange that costs the client " +
-      "process about as much CPU again; the server runs in its own process, and the two share the machine's cores."
-    found.rows.push(
-      {
-        name: "HosecloudClient vs the bare HttpClient over loopback: throughput",
-        figure: `${fmt(median(m.client.map((r) => r.throughput)), 0)} req/s`,
-        baseline: `${fmt(median(m.bare.map((r) => r.throughput)), 0)} req/s`,
-        ratio: throughput,
-        spread: spreadOf(throughputRatios),
-        target: "≥ 0.97",
-        met: throughput >= 0.97,
-        why
-      },
-      {
-        name: "HosecloudClient vs the bare HttpClient over loopback: p99 latency",
-        figure: `${fmt(median(m.client.map((r) => r.p99)), 2)} ms`,
-        baseline: `${fmt(median(m.bare.map((r) => r.p99)), 2)} ms`,
-        ratio: p99,
-        spread: spreadOf(p99Ratios),
-        target: "≤ 1.05",
-        met: p99 <= 1.05,
-        why
-      }
-    )
+    found.rows.push(...loopbackRows(m))
     return found
   })

@@ -5,7 +5,8 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Deferred, Effect, Either, Exit, Scope } from "effect"
 import { type BenchServer, cpuShares, credentials, memoryClient, whyByProfile } from "./fixtures.js"
-import { compareRow, cpuNow, findings, fmt, heap, interleave, log } from "./rounds.js"
+import { cpuNow, findings, heap, interleave, log } from "./rounds.js"
+import { coldCallersRow, coldFlightRow, handWrittenCache } from "./rows.js"
 
 const tokenRequest = (authUrl: string) =>
   HttpClientRequest.post(`${authUrl}${TokenProtocol.v3Path}`).pipe(
@@ -45,54 +46,9 @@ export const coldCallers = (server: BenchServer) =>
     yield* library
     requests.length = 0
     const m = yield* interleave({ library, floor }, { warmUp: false })
-    const most = Math.max(...requests)
-    const row = compareRow({
-      name: "10,000 cold callers: time to the last token vs 10,000 fibers awaiting one Deferred after one bare request",
-      figure: m.library,
-      baseline: m.floor,
-      unit: (n) => `${fmt(n, 1)} ms`,
-      target: "≤ 1.2, and 1 request",
-      met: (r) => r <= 1.2
-    })
-    found.rows.push({
-      ...row,
-      figure: `${row.figure}, ${most} request(s) per round at most`,
-      met: row.met && most === 1,
-      why: "Wall time, with 10,000 fibers on each side: the difference is the one flight's own CPU time (the next " +
-        "row but one profiles it) and each caller's wait on it, against one Deferred."
-    })
-
+    found.rows.push(coldCallersRow(m, requests))
     // the kind of cache SDKs ship: an async function with a cached value, and no single flight
-    const beforeHand = yield* server.tokens
-    let value: { token: string; expiresAt: number } | undefined
-    const fetchToken = async () => {
-      const response = await fetch(`${server.url}${TokenProtocol.v3Path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ appKey: "demo-app-key", appSecurity: "demo-app-security" })
-      })
-      const body = (await response.json()) as { data: { accessToken: string; expiresTime: number } }
-      return { token: body.data.accessToken, expiresAt: body.data.expiresTime }
-    }
-    const getToken = async () => {
-      if (value !== undefined && Date.now() < value.expiresAt - 300_000) return value.token
-      value = await fetchToken()
-      return value.token
-    }
-    const handStart = performance.now()
-    const settled = yield* Effect.promise(() => Promise.allSettled(Array.from({ length: callers }, () => getToken())))
-    const hand = performance.now() - handStart
-    const handRequests = (yield* server.tokens) - beforeHand
-    const handFailed = settled.filter((r) => r.status === "rejected").length
-    found.rows.push({
-      name: "hand-written async cache, 10,000 cold callers: token requests made",
-      figure: `${handRequests} requests received, ${handFailed} callers failed, ${fmt(hand, 0)} ms`,
-      baseline: "1 (ideal)",
-      ratio: handRequests,
-      spread: "—",
-      target: "(for comparison)",
-      met: true
-    })
+    found.rows.push(yield* Effect.promise(() => handWrittenCache(server.url, callers, () => Effect.runPromise(server.tokens))))
     return found
   })
 
@@ -149,14 +105,7 @@ export const coldFlight = Effect.gen(function*() {
     return (cpuNow() - start) / flights
   })
   const m = yield* interleave({ cold, bare: bareRound })
-  const row = compareRow({
-    name: "a cold flight in memory vs one bare token request through the same HttpClient, same decoding (CPU)",
-    figure: m.cold,
-    baseline: m.bare,
-    unit: (n) => `${fmt(n, 1)} µs`,
-    target: "≤ 2",
-    met: (r) => r <= 2
-  })
+  const row = coldFlightRow(m)
   if (row.met) {
     found.rows.push(row)
     return found

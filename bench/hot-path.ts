@@ -2,7 +2,8 @@
 import { HosecloudAuth } from "@effect-hosecloud/core"
 import { Clock, Effect, Ref } from "effect"
 import { type BenchServer, credentials } from "./fixtures.js"
-import { compareRow, findings, fmt, interleave, log } from "./rounds.js"
+import { findings, interleave, log } from "./rounds.js"
+import { hotPathRows } from "./rows.js"
 
 export const hotPath = (server: BenchServer) =>
   Effect.gen(function*() {
@@ -33,32 +34,6 @@ export const hotPath = (server: BenchServer) =>
       return ((performance.now() - start) * 1000) / n
     })
     const m = yield* interleave({ token: loop(auth.token), ref: loop(refAndClock), ttl: loop(cachedTtl), async: asyncLoop })
-    const unit = (n: number) => `${fmt(n)} µs/read`
-    found.rows.push(
-      compareRow({
-        name: "hot path vs Ref.get + Clock.currentTimeMillis",
-        figure: m.token,
-        baseline: m.ref,
-        unit,
-        target: "≤ 0.9",
-        met: (r) => r <= 0.9
-      }),
-      compareRow({
-        name: "hot path vs Effect.cachedInvalidateWithTTL",
-        figure: m.token,
-        baseline: m.ttl,
-        unit,
-        target: "≤ 1/12 (0.083)",
-        met: (r) => r <= 1 / 12
-      }),
-      compareRow({
-        name: "hot path vs a plain async function cache (awaited)",
-        figure: m.token,
-        baseline: m.async,
-        unit,
-        target: "(for comparison)",
-        met: () => true
-      })
-    )
+    found.rows.push(...hotPathRows(m, true))
     return found
   })
