@@ -113,8 +113,11 @@ export const report = (
     "Run conditions:",
     "",
     `- machine: ${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
-    `- load average (1, 5, 15 min): ${load.start} at the start, ${load.end} at the end; the machine was shared with`,
-    "  other work (test suites, builds) during the run, which moves absolute figures and widens the spreads",
+    `- load average (1, 5, 15 min): ${load.start} at the start, ${load.end} at the end; ${
+      Number.parseFloat(load.start) >= cpus.length / 2
+        ? "the machine was shared with other work (test suites, builds), which moves absolute figures and widens the spreads"
+        : "no other work ran at the start; the bench's own processes (its loopback server, Redis, the replicas) raise the load during the run"
+    }`,
     ...runs.map((run) => `- ${run.line} line: node ${run.node}, ${run.packages}, ${run.seconds.toFixed(0)} s`),
     `- run: ${new Date().toISOString()}, ${seconds.toFixed(0)} s in all`,
     "",
