@@ -175,7 +175,12 @@ export const coldFlightRow = (m: Record<"cold" | "bare", ReadonlyArray<number>>)
   })
 
 /** 5. The heap of a tenant's parts and of Effect's primitives: the explanation of a missed target, and a section. */
-export const partsFindings = (found: Findings, parts: ReadonlyArray<readonly [string, number]>): void => {
+export const partsFindings = (
+  found: Findings,
+  parts: ReadonlyArray<readonly [string, number]>,
+  /** a paragraph under the table: what the line's registry does instead of some of these parts */
+  note?: string
+): void => {
   const activeRow = found.rows[0]
   if (activeRow !== undefined && !activeRow.met) {
     found.rows[0] = {
@@ -189,7 +194,8 @@ export const partsFindings = (found: Findings, parts: ReadonlyArray<readonly [st
     "",
     "| value | heap |",
     "| --- | --- |",
-    ...parts.map(([name, kib]) => `| ${name} | ${fmt(kib, 2)} KiB |`)
+    ...parts.map(([name, kib]) => `| ${name} | ${fmt(kib, 2)} KiB |`),
+    ...(note === undefined ? [] : ["", note])
   ])
 }
 

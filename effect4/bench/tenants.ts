@@ -67,7 +67,17 @@ export const tenantHeap = Effect.gen(function*() {
     ["a Deferred", yield* heapOf(many, () => Deferred.make<number>())]
   )
   yield* Scope.close(scope, Exit.void)
-  partsFindings(found, parts)
+  const asleep = parts.find(([name]) => name.startsWith("a fiber forked into a scope"))?.[1] ?? Number.NaN
+  partsFindings(
+    found,
+    parts,
+    "The registry's one stand-in for an Effect primitive: every tenant's refresh wake-up and idle release is a " +
+      "deadline in one heap of the registry, with one fiber asleep until the earliest, in place of a fiber asleep " +
+      `per wake-up (${asleep.toFixed(2)} KiB each, above) and the idle-time fiber of each \`RcMap\` entry; with ` +
+      "those two fibers and a copy of the caller's context per tenant, an active tenant measured 11.7 KiB, over " +
+      "the 8 KiB target (the measurement is in effect4/packages/core/DIFFERENCES.md). Flights are bounded by " +
+      "Effect's own Semaphore: the waiters row shows it needs no stand-in."
+  )
   return found
 })
 
