@@ -202,7 +202,7 @@ export const partsFindings = (
 /** 6. The cold tenants' row, from each round's ms, tenants served and requests made. */
 export const tenantsColdRow = (
   m: Record<"cold" | "bare", ReadonlyArray<number>>,
-  outcomes: ReadonlyArray<{ readonly served: number; readonly requests: number }>,
+  outcomes: ReadonlyArray<{ readonly served: number; readonly requests: number; readonly failure?: string | undefined }>,
   count: number,
   concurrency: number
 ): Row => {
@@ -216,7 +216,14 @@ export const tenantsColdRow = (
     target: "≤ 1.5, all served, ≤ 5,050 requests",
     met: (r) => r <= 1.5
   })
-  return { ...row, figure: `${row.figure}, ${served} served, ${most} requests at most`, met: row.met && served === count && most <= 5_050 }
+  // the error of the first tenant not served, in the first round that left some unserved
+  const failure = outcomes.find((o) => o.failure !== undefined)?.failure
+  return {
+    ...row,
+    figure: `${row.figure}, ${served} served, ${most} requests at most`,
+    met: row.met && served === count && most <= 5_050,
+    ...(failure === undefined ? {} : { why: `A tenant not served failed with: ${failure}` })
+  }
 }
 
 /**

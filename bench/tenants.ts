@@ -77,7 +77,7 @@ export const tenantsCold = (server: BenchServer) =>
     const http = yield* HttpClient.HttpClient
     const count = 5_000
     let round = 0
-    const outcomes: Array<{ readonly served: number; readonly requests: number }> = []
+    const outcomes: Array<{ readonly served: number; readonly requests: number; readonly failure?: string | undefined }> = []
     const cold = Effect.scoped(Effect.gen(function*() {
       const registry = yield* TenantRegistry.make()
       const prefix = `cold-${round++}`
@@ -93,7 +93,12 @@ export const tenantsCold = (server: BenchServer) =>
         { concurrency: "unbounded" }
       )
       const elapsed = performance.now() - start
-      outcomes.push({ served: results.filter((o) => o._tag === "Right").length, requests: (yield* server.tokens) - before })
+      const failed = results.find((o) => o._tag === "Left")
+      outcomes.push({
+        served: results.filter((o) => o._tag === "Right").length,
+        requests: (yield* server.tokens) - before,
+        failure: failed?._tag === "Left" ? `${failed.left._tag}: ${failed.left.message}` : undefined
+      })
       return elapsed
     }))
     // the same number of token requests, at the registry's concurrency, each answer read and decoded
@@ -127,6 +132,7 @@ export const tenantsCold = (server: BenchServer) =>
       yield* cpuShares(cold, count),
       yield* cpuShares(bare, count)
     )
-    found.rows.push({ ...row, why })
+    // the error a tenant failed with, if any did, then where the time goes
+    found.rows.push({ ...row, why: [row.why, why].filter((text) => text !== undefined).join(" ") || undefined })
     return found
   })

@@ -88,7 +88,7 @@ export const tenantsCold = (server: BenchServer) =>
     const http = yield* HttpClient.HttpClient
     const count = 5_000
     let round = 0
-    const outcomes: Array<{ readonly served: number; readonly requests: number }> = []
+    const outcomes: Array<{ readonly served: number; readonly requests: number; readonly failure?: string | undefined }> = []
     const cold = Effect.scoped(Effect.gen(function*() {
       const registry = yield* TenantRegistry.make()
       const prefix = `cold-${round++}`
@@ -104,7 +104,12 @@ export const tenantsCold = (server: BenchServer) =>
         { concurrency: "unbounded" }
       )
       const elapsed = performance.now() - start
-      outcomes.push({ served: results.filter(Result.isSuccess).length, requests: (yield* server.tokens) - before })
+      const failed = results.find(Result.isFailure)
+      outcomes.push({
+        served: results.filter(Result.isSuccess).length,
+        requests: (yield* server.tokens) - before,
+        failure: failed === undefined ? undefined : `${failed.failure._tag}: ${failed.failure.message}`
+      })
       return elapsed
     }))
     // the same number of token requests, at the registry's concurrency, each answer read and decoded
@@ -138,6 +143,7 @@ export const tenantsCold = (server: BenchServer) =>
       yield* cpuShares(cold, count),
       yield* cpuShares(bare, count)
     )
-    found.rows.push({ ...row, why })
+    // the error a tenant failed with, if any did, then where the time goes
+    found.rows.push({ ...row, why: [row.why, why].filter((text) => text !== undefined).join(" ") || undefined })
     return found
   })
