@@ -121,6 +121,7 @@ export const make = (
       scope,
       flightPermits: Option.getOrUndefined(yield* Effect.serviceOption(FlightPermits)),
       coordinator,
+      timers,
       apply: (transition) =>
         Effect.uninterruptible(Effect.clockWith((clock) =>
           Effect.flatMap(

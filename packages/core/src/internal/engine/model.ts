@@ -17,6 +17,7 @@ import type * as SharedToken from "../sharedToken.js"
 import type { Events } from "./events.js"
 import type { StateRef } from "./stateRef.js"
 import type { Permits } from "./flightPermits.js"
+import type { Timers } from "./timers.js"
 import * as Machine from "./machine.js"
 
 /** Something that happened to the token (the service's `events`). @internal */
@@ -56,6 +57,8 @@ export interface Engine {
   /** Shared with other engines (a registry's tenants): a flight runs only with one of its permits. */
   readonly flightPermits: Permits | undefined
   readonly coordinator: SharedToken.Coordinator | undefined
+  /** The wake-ups the engine keeps (its own, or its registry's): its requests' deadlines are kept there too. */
+  readonly timers: Timers
   /**
    * Applies a transition of the state machine (`machine.ts`) at the monotonic time now, atomically, then
    * runs its commands; answers its reply. Uninterruptible: a state that names a flight has its fiber.

@@ -19,6 +19,7 @@ import * as Secrets from "../secrets.js"
 import type * as SharedToken from "../sharedToken.js"
 import * as Metrics from "./metrics.js"
 import { type Engine, knownSecrets } from "./model.js"
+import * as Timers from "./timers.js"
 
 const send = (engine: Engine, held: AccessToken.AccessToken | undefined) => {
   const { protocol, settings } = engine
@@ -26,14 +27,11 @@ const send = (engine: Engine, held: AccessToken.AccessToken | undefined) => {
     ? protocol.issue
     // an exchange that fails (or is refused) falls back to a new token
     : Effect.catchAll(protocol.refresh.value(held), () => protocol.issue)
-  return Effect.timeoutFail(issue, {
-    duration: settings.requestTimeout,
-    onTimeout: () =>
-      AuthError.systemError({
-        reason: "Timeout",
-        description: `no answer within ${Duration.format(settings.requestTimeout)}`
-      })
-  }).pipe(
+  return Timers.within(engine.timers, issue, Duration.toMillis(settings.requestTimeout), () =>
+    AuthError.systemError({
+      reason: "Timeout",
+      description: `no answer within ${Duration.format(settings.requestTimeout)}`
+    })).pipe(
     // a server can echo a secret back (appSecurity in "bad parameters", a token): its text is scrubbed here,
     // before it reaches the span, a log line or a caller
     Effect.catchAll((error) =>
