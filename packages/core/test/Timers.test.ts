@@ -191,5 +191,35 @@ describe("Timers", () => {
         yield* TestClock.adjust("1 hour")
         assert.strictEqual(timeouts, 0)
       }))
+
+    // every hand-over (fork, the wait, the answer, the deadline) with the caller interrupted at it: nothing is
+    // left but the timers' own fiber, and no deadline comes after
+    it.effect("a caller interrupted at every step leaves no fiber and no deadline behind", () =>
+      Effect.gen(function*() {
+        const requests = {
+          "an answer": Effect.as(Effect.sleep("2 millis"), "token"),
+          "a failure": Effect.zipRight(Effect.sleep("2 millis"), Effect.fail("refused")),
+          "a request that never ends": Effect.never
+        }
+        for (const [name, request] of Object.entries(requests)) {
+          for (let steps = 0; steps <= 6; steps++) {
+            const supervisor = yield* Supervisor.track
+            const scope = yield* Scope.make()
+            const timers = yield* Timers.make.pipe(Scope.extend(scope), Effect.supervised(supervisor))
+            let timeouts = 0
+            const caller = yield* Effect.fork(Timers.within(timers, request, 3, () => `timeout ${++timeouts}`)).pipe(
+              Effect.supervised(supervisor)
+            )
+            for (let i = 0; i < steps; i++) yield* TestClock.adjust("1 millis")
+            yield* Fiber.interrupt(caller)
+            const before = timeouts
+            yield* TestClock.adjust("1 hour")
+            const live = (yield* supervisor.value).filter((fiber) => fiber.unsafePoll() === null).length
+            assert.strictEqual(live, 1, `${name}, interrupted after ${steps} ms: ${live} fibers alive`)
+            assert.strictEqual(timeouts, before, `${name}, interrupted after ${steps} ms: a timeout came after`)
+            yield* Scope.close(scope, Exit.void)
+          }
+        }
+      }))
   })
 })
