@@ -44,19 +44,35 @@ export const announced = <X, R>(
 /**
  * Retries the `SystemError`s of `self` on `schedule` while `keepGoing` holds; an `InvalidKey` is not retried.
  *
+ * The retries are set up only once `self` has failed: `Effect.retry` makes its schedule's state when it
+ * starts, and most token requests succeed at once. The first failure is then handed to `Effect.retry` as the
+ * outcome of its first run, so the schedule sees the same errors in the same order as if it had run from the
+ * start.
+ *
  * @internal
  */
 export const retrySystemErrors = <X, R2>(
   schedule: Schedule.Schedule<X, AuthError.SystemError, never, R2>,
   keepGoing: (error: AuthError.SystemError) => Effect.Effect<boolean>
 ) =>
-<A, R>(self: Effect.Effect<A, AuthError.AuthError, R>): Effect.Effect<A, AuthError.AuthError, R | R2> =>
-  Effect.matchEffect(self, {
-    // an InvalidKey steps aside into the success channel, so the schedule only ever sees SystemErrors
+<A, R>(self: Effect.Effect<A, AuthError.AuthError, R>): Effect.Effect<A, AuthError.AuthError, R | R2> => {
+  // an InvalidKey steps aside into the success channel, so the schedule only ever sees SystemErrors
+  const settled = Effect.matchEffect(self, {
     onFailure: (error): Effect.Effect<Result.Result<A, AuthError.InvalidKey>, AuthError.SystemError> =>
       error._tag === "InvalidKey" ? Effect.succeed(Result.fail(error)) : Effect.fail(error),
     onSuccess: (value) => Effect.succeed(Result.succeed(value))
-  }).pipe(
-    Effect.retry({ schedule, while: keepGoing }),
-    Effect.flatMap((settled) => Result.isFailure(settled) ? Effect.fail(settled.failure) : Effect.succeed(settled.success))
-  )
+  })
+  return Effect.catch(self, (first) => {
+    if (first._tag === "InvalidKey") return Effect.fail(first)
+    let replayed = false
+    const again = Effect.suspend(() => {
+      if (replayed) return settled
+      replayed = true
+      return Effect.fail(first)
+    })
+    return again.pipe(
+      Effect.retry({ schedule, while: keepGoing }),
+      Effect.flatMap((outcome) => Result.isFailure(outcome) ? Effect.fail(outcome.failure) : Effect.succeed(outcome.success))
+    )
+  })
+}
