@@ -47,7 +47,19 @@ export const coldCallers = (server: BenchServer) =>
     yield* library
     requests.length = 0
     const m = yield* interleave({ library, floor }, { warmUp: false })
-    found.rows.push(coldCallersRow(m, requests))
+    const row = coldCallersRow(m, requests)
+    // where the callers' time goes, when the target is missed: both sides profiled, per caller
+    found.rows.push(row.met ? row : {
+      ...row,
+      why: `${row.why} ${
+        whyByProfile(
+          "a cold caller (its share of the flight included)",
+          "a fiber awaiting the Deferred (its share of the bare request included)",
+          yield* cpuShares(library, callers),
+          yield* cpuShares(floor, callers)
+        )
+      }`
+    })
     // the kind of cache SDKs ship: an async function with a cached value, and no single flight
     found.rows.push(yield* Effect.promise(() => handWrittenCache(server.url, callers, () => Effect.runPromise(server.tokens))))
     return found
